@@ -1,0 +1,32 @@
+# The two commands that matter: `make run` (set up, then serve on the embedded defaults) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test system-deps bench fixtures clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/gosim serve
+
+test: $(STAMP) system-deps
+	$(BIN)/python -m pytest -q
+
+# Redis and Chromium for the end-to-end tests, from Debian's packages when missing.
+system-deps:
+	./scripts/system-deps.sh
+
+fixtures: $(STAMP)
+	$(BIN)/gosim fixtures generate --seed 42 --persons 10000 --out data
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .gosim .pytest_cache test-artifacts

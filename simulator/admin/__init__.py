@@ -1,0 +1,1 @@
+"""The /_sim control API (health, tokens, clock, sessions, data) and its access guard."""

@@ -1,0 +1,20 @@
+"""Handlers of the `sessions` tag: resetting what a test run (or every run) did."""
+
+from __future__ import annotations
+
+from ..http.context import services, session
+from ..services.sessions import session_prefix
+
+
+def reset_state(all: bool = False) -> dict:  # noqa: A002 (the spec's name)
+    store = services().store
+    if all:
+        # Everything but the shared epoch and anchor, so that time and fixture dates stay where they were.
+        meta = store.items("_meta")
+        removed = store.clear("")
+        for key, doc in meta:
+            store.put("_meta", key, doc)
+        return {"reset": "*", "removed": removed - len(meta)}
+    sess = session()
+    return {"reset": sess, "removed": store.clear(session_prefix(sess))}
+

@@ -1,0 +1,92 @@
+"""The `gosim` command: serve, fixtures generate / validate."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .settings import Settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = Settings.from_env(
+        host=args.host, port=args.port, workers=args.workers, storage=args.storage, seed=args.seed,
+        fixtures=args.fixtures, data=args.data, scenarios=args.scenarios,
+    )
+    from .server import serve
+
+    return serve(settings)
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from .datagen import write_dataset
+
+    out = Path(args.out)
+    progress = None
+    if sys.stderr.isatty() or args.progress:
+        def progress(done: int, total: int) -> None:
+            width = 30
+            filled = width * done // max(total, 1)
+            print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr, flush=True)
+            if done >= total:
+                print(file=sys.stderr)
+    write_dataset(args.seed, args.persons, out, progress=progress)
+    print(f"wrote {args.persons} persons to {out / 'persons.jsonl'}")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from .fixtures_check import validate_dir
+
+    problems = validate_dir(Path(args.dir))
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) in {args.dir}", file=sys.stderr)
+        return 1
+    print(f"{args.dir}: ok")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gosim", description="Gosuslugi portal simulator for banks.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the simulator (gunicorn with uvicorn workers)")
+    serve.add_argument("--host", help="bind address (GOSIM_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (GOSIM_PORT, default 8380)")
+    serve.add_argument("--workers", type=int, help="worker processes (GOSIM_WORKERS, default: one per core)")
+    serve.add_argument("--storage", help="memory:// | sqlite:///path | redis://host (GOSIM_STORAGE)")
+    serve.add_argument("--seed", type=int, help="seed of every random choice (GOSIM_SEED, default 42)")
+    serve.add_argument("--fixtures", help="fixtures directory (GOSIM_FIXTURES)")
+    serve.add_argument("--data", help="generated dataset (persons.jsonl or its directory) to load too (GOSIM_DATA)")
+    serve.add_argument("--scenarios", help="scenario file to load at start (GOSIM_SCENARIOS)")
+    serve.set_defaults(func=_serve)
+
+    fixtures = sub.add_parser("fixtures", help="generate or validate fixture data")
+    fsub = fixtures.add_subparsers(dest="fixtures_command", required=True)
+    gen = fsub.add_parser("generate", help="bulk persons with faker ru_RU; one seed, the same bytes")
+    gen.add_argument("--seed", type=int, default=42)
+    gen.add_argument("--persons", type=int, default=10000)
+    gen.add_argument("--out", default="data")
+    gen.add_argument("--progress", action="store_true", help="show a progress bar even when not on a terminal")
+    gen.set_defaults(func=_generate)
+    val = fsub.add_parser("validate", help="check fixtures against their schema and check digits")
+    val.add_argument("dir", nargs="?", default=str(Settings().fixtures))
+    val.set_defaults(func=_validate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ValueError as exc:
+        print(f"gosim: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

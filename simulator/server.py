@@ -1,0 +1,47 @@
+"""Runs the app under gunicorn with uvicorn workers; each worker builds its own app after the fork."""
+
+from __future__ import annotations
+
+import multiprocessing
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from .settings import Settings
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        super().__init__()
+
+    def load_config(self) -> None:
+        workers = self.settings.workers or multiprocessing.cpu_count()
+        options: dict[str, Any] = {
+            "bind": f"[{self.settings.host}]:{self.settings.port}" if ":" in self.settings.host
+            else f"{self.settings.host}:{self.settings.port}",
+            "workers": workers,
+            "worker_class": "uvicorn_worker.UvicornWorker",
+            "keepalive": 75,
+            "backlog": 4096,
+            "graceful_timeout": 5,
+            "timeout": 60,
+            "loglevel": self.settings.log_level,
+            # Not preloaded: SQLite handles and random state must not be shared across the fork.
+            "preload_app": False,
+        }
+        for key, value in options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from .app import create_app
+
+        return create_app(self.settings)
+
+
+def serve(settings: Settings) -> int:
+    from .app import check_settings
+
+    check_settings(settings)  # refuse before forking anything
+    _Gunicorn(settings).run()
+    return 0

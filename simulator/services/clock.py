@@ -1,0 +1,73 @@
+"""Simulated time per session: the shared epoch, each session's offset and freeze, read by every rule that needs now."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+from ..domain.clock import Clock, FixedClock, SimClock, SystemClock
+from ..storage import Store
+from .sessions import ns
+
+_META = "_meta"
+
+
+class ClockService:
+    """Every worker and replica derives the same time: base clock + the epoch shift + the session's offset."""
+
+    def __init__(self, store: Store, base: Clock | None = None, start: datetime | None = None) -> None:
+        self._store = store
+        self._base = base or SystemClock()
+        # The epoch is stored once, first writer wins, so all workers agree on where simulated time began.
+        self._store.add(_META, "epoch", {"real": self._base.now().timestamp(), "sim": (start or self._base.now()).timestamp()})
+        epoch = self._store.get(_META, "epoch") or {}
+        self._shift = timedelta(seconds=float(epoch["sim"]) - float(epoch["real"]))
+        anchor = (self._base.now() + self._shift).astimezone(timezone(timedelta(hours=3))).date()
+        self._store.add(_META, "anchor", {"date": anchor.isoformat()})
+        self.anchor = date.fromisoformat((self._store.get(_META, "anchor") or {})["date"])
+
+    @property
+    def base(self) -> Clock:
+        return self._base
+
+    def state(self, session: str) -> dict:
+        return self._store.get(ns(session, "clock"), "state") or {"offset": 0.0, "frozen_at": None}
+
+    def for_session(self, session: str) -> SimClock:
+        st = self.state(session)
+        frozen = datetime.fromtimestamp(st["frozen_at"], tz=timezone.utc) if st.get("frozen_at") is not None else None
+        return SimClock(offset=self._shift + timedelta(seconds=st["offset"]), frozen_at=frozen, base=self._base)
+
+    def advance(self, session: str, by: timedelta) -> SimClock:
+        def move(st: dict | None) -> dict:
+            st = st or {"offset": 0.0, "frozen_at": None}
+            if st.get("frozen_at") is not None:
+                st["frozen_at"] += by.total_seconds()
+            else:
+                st["offset"] += by.total_seconds()
+            return st
+
+        self._store.update(ns(session, "clock"), "state", move)
+        return self.for_session(session)
+
+    def freeze(self, session: str) -> SimClock:
+        now = self.for_session(session).now()
+        self._store.update(
+            ns(session, "clock"), "state", lambda st: {**(st or {"offset": 0.0}), "frozen_at": now.timestamp()}
+        )
+        return self.for_session(session)
+
+    def unfreeze(self, session: str) -> SimClock:
+        def thaw(st: dict | None) -> dict:
+            st = st or {"offset": 0.0, "frozen_at": None}
+            if st.get("frozen_at") is not None:
+                # Keep "now" where the freeze left it: the offset absorbs the real time that passed meanwhile.
+                real_now = (self._base.now() + self._shift).timestamp()
+                st["offset"] = st["frozen_at"] - real_now
+                st["frozen_at"] = None
+            return st
+
+        self._store.update(ns(session, "clock"), "state", thaw)
+        return self.for_session(session)
+
+
+__all__ = ["ClockService", "FixedClock", "SystemClock"]

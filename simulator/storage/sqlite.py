@@ -1,0 +1,127 @@
+"""sqlite:///path adapter: WAL-mode file shared by every worker process on one machine."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Callable, TypeVar
+from urllib.parse import unquote, urlsplit
+
+from . import register
+from .base import Doc, Store, Tx
+
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS docs (
+    ns TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (ns, key)
+) WITHOUT ROWID;
+"""
+
+
+class _SqliteTx(Tx):
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def get(self, ns: str, key: str) -> Doc | None:
+        row = self._conn.execute("SELECT value FROM docs WHERE ns = ? AND key = ?", (ns, key)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put(self, ns: str, key: str, value: Doc) -> None:
+        self._conn.execute(
+            "INSERT INTO docs (ns, key, value) VALUES (?, ?, ?) ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value",
+            (ns, key, json.dumps(value, ensure_ascii=False, separators=(",", ":"))),
+        )
+
+    def delete(self, ns: str, key: str) -> None:
+        self._conn.execute("DELETE FROM docs WHERE ns = ? AND key = ?", (ns, key))
+
+
+class SqliteStore(Store):
+    def __init__(self, path: str) -> None:
+        self.path = path
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        conn = self._conn()
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.executescript(_SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so a transaction takes the write lock
+            # before it reads, and two workers can never both see "not paid yet".
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._local.conn = conn
+            with self._conns_lock:
+                self._conns.append(conn)
+        return conn
+
+    def atomic(self, fn: Callable[[Tx], T]) -> T:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(_SqliteTx(conn))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return result
+
+    def get(self, ns: str, key: str) -> Doc | None:
+        return _SqliteTx(self._conn()).get(ns, key)
+
+    def items(self, ns: str, *, after: str | None = None, limit: int | None = None) -> list[tuple[str, Doc]]:
+        sql = "SELECT key, value FROM docs WHERE ns = ?"
+        args: list[object] = [ns]
+        if after is not None:
+            sql += " AND key > ?"
+            args.append(after)
+        sql += " ORDER BY key"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        return [(k, json.loads(v)) for k, v in self._conn().execute(sql, args)]
+
+    def clear(self, ns_prefix: str = "") -> int:
+        def wipe(tx: Tx) -> int:
+            conn = self._conn()
+            if not ns_prefix:
+                return conn.execute("DELETE FROM docs").rowcount
+            # Prefix match by range so that LIKE's wildcards in a session id cannot widen it.
+            return conn.execute(
+                "DELETE FROM docs WHERE ns >= ? AND ns < ?", (ns_prefix, ns_prefix + "\U0010ffff")
+            ).rowcount
+
+        return self.atomic(wipe)
+
+    def close(self) -> None:
+        with self._conns_lock:
+            for conn in self._conns:
+                try:
+                    conn.close()
+                except sqlite3.Error:
+                    pass
+            self._conns.clear()
+        self._local = threading.local()
+
+
+@register("sqlite")
+def _open(url: str) -> Store:
+    parts = urlsplit(url)
+    # sqlite:///relative/path and sqlite:////absolute/path, as SQLAlchemy spells them; sqlite:// alone is in memory.
+    raw = unquote(parts.netloc + parts.path)
+    path = raw[1:] if raw.startswith("/") else raw
+    if not path:
+        # Each thread has its own connection, so an in-memory database would not be shared: use memory:// instead.
+        raise ValueError("sqlite storage needs a file path, e.g. sqlite:///.gosim/state.db")
+    return SqliteStore(path)
