@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import random
 import string
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from faker import Faker
 
@@ -19,6 +19,7 @@ from .domain.identifiers import make_person_inn, make_snils, make_uin
 __all__ = ["DATA_EPOCH", "PAYEE_KEYS", "generate_persons", "write_dataset"]
 
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
 
 # Absolute dates (births, documents) lie before this day and never depend on when the data is generated; dates of
 # charges are offsets ("-12d") that the loader adds to the simulator's anchor date, so fines stay fresh forever.
@@ -32,12 +33,8 @@ PAYEE_KEYS = ("gibdd_77", "gibdd_78", "gibdd_50", "fns", "fssp_77", "fssp_78")
 
 PLATE_LETTERS = "АВЕКМНОРСТУХ"  # the Cyrillic letters that have Latin look-alikes, the only ones plates use
 
-_TRANSLIT = dict(
-    zip(
-        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-        "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch _ y _ e yu ya".split(),
-    )
-)
+_LATIN = "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch - y - e yu ya".split()
+_TRANSLIT = str.maketrans({cyr: lat.strip("-") for cyr, lat in zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя", _LATIN)})
 _MAIL_DOMAINS = ("mail.ru", "yandex.ru", "gmail.com", "bk.ru", "inbox.ru", "list.ru", "rambler.ru")
 _PASSWORD_ALPHABET = string.ascii_letters + string.digits
 
@@ -54,7 +51,8 @@ class _Region:
     fssp_departments: tuple[tuple[str, str], ...]  # (five-digit department code, name)
     city: str
     mvd: str
-    ufms: str
+    ufms: str  # the passport office before 2017, with a {district} to fill
+    districts: tuple[str, ...]
     camera_department: str
     patrol_departments: tuple[str, ...]
     roads: tuple[str, ...]
@@ -78,7 +76,8 @@ _REGIONS = (
         fssp_departments=_MOSCOW_FSSP,
         city="г. Москва",
         mvd="ГУ МВД России по г. Москве",
-        ufms="Отделением УФМС России по гор. Москве по району",
+        ufms="Отделением УФМС России по гор. Москве по району {district}",
+        districts=("Хамовники", "Арбат", "Тверской", "Басманный", "Сокольники", "Измайлово", "Марьино", "Митино"),
         camera_department="ЦАФАП ОДД ГИБДД ГУ МВД России по г. Москве",
         patrol_departments=(
             "ОБ ДПС ГИБДД УВД по ЦАО ГУ МВД России по г. Москве",
@@ -102,7 +101,8 @@ _REGIONS = (
         ),
         city="г. Санкт-Петербург",
         mvd="ГУ МВД России по г. Санкт-Петербургу и Ленинградской области",
-        ufms="ТП № 52 Отдела УФМС России по Санкт-Петербургу и Ленинградской обл. в",
+        ufms="ТП № 52 Отдела УФМС России по Санкт-Петербургу и Ленинградской обл. в {district} районе",
+        districts=("Приморском", "Калининском", "Московском", "Невском", "Выборгском", "Центральном"),
         camera_department="ЦАФАП ГИБДД ГУ МВД России по г. Санкт-Петербургу и Ленинградской области",
         patrol_departments=(
             "ОБ ДПС ГИБДД ГУ МВД России по г. Санкт-Петербургу и Ленинградской области",
@@ -121,7 +121,8 @@ _REGIONS = (
         fssp_departments=_MOSCOW_FSSP,
         city="Московская обл., г. Химки",
         mvd="ГУ МВД России по Московской области",
-        ufms="ТП № 2 ОУФМС России по Московской обл. в",
+        ufms="ТП № 2 ОУФМС России по Московской обл. по {district}",
+        districts=("г.о. Химки", "Красногорскому р-ну", "г.о. Мытищи", "Одинцовскому р-ну", "г.о. Балашиха"),
         camera_department="ЦАФАП ГИБДД ГУ МВД России по Московской области",
         patrol_departments=(
             "15 Б 1 П ДПС ГИБДД «Северный» ГУ МВД России по Московской области",
@@ -131,13 +132,15 @@ _REGIONS = (
     ),
 )
 _REGION_WEIGHTS = (50, 25, 25)
-_DISTRICTS = ("Хамовники", "Арбат", "Тверской", "Басманный", "Сокольники", "Измайлово", "Марьино", "Митино")
 
 
 # КоАП article -> (amount in kopecks: the fixed fine or the lowest of its range, as a camera imposes; description).
 _ARTICLES: dict[str, tuple[int, str]] = {
     "12.1 ч.1": (50000, "Управление транспортным средством, не зарегистрированным в установленном порядке"),
-    "12.1 ч.1.1": (500000, "Повторное управление транспортным средством, не зарегистрированным в установленном порядке"),
+    "12.1 ч.1.1": (
+        500000,
+        "Повторное управление транспортным средством, не зарегистрированным в установленном порядке",
+    ),
     "12.2 ч.1": (
         50000,
         "Управление транспортным средством с нечитаемыми, нестандартными или установленными с нарушением требований "
@@ -239,20 +242,21 @@ _CAR_MODELS = (
     "Geely Coolray", "Mercedes-Benz E 200", "BMW X5", "Nissan Qashqai", "Mazda CX-5", "Kia Sportage", "UAZ Patriot",
 )  # fmt: skip
 
-_TAX_KINDS = (
-    # kind, description, lowest and highest amount in roubles, weight
-    ("transport", "Транспортный налог с физических лиц за {period} год", 500, 25000, 4),
-    ("property", "Налог на имущество физических лиц за {period} год", 200, 6000, 3),
-    ("land", "Земельный налог с физических лиц за {period} год", 300, 8000, 1),
-    ("income", "Налог на доходы физических лиц, не удержанный налоговым агентом, за {period} год", 1000, 40000, 2),
-)
-_FSSP_SUBJECTS = (
-    ("Задолженность по кредитным платежам (кроме ипотеки)", 10_000, 400_000, 5),
-    ("Задолженность по платежам за жилую площадь, коммунальные платежи, включая пени", 3_000, 80_000, 3),
-    ("Взыскание налогов и сборов, включая пени", 1_000, 50_000, 2),
-    ("Штраф как основное наказание по делу об административном правонарушении", 1_000, 5_000, 1),
-    ("Иные взыскания имущественного характера в пользу физических и юридических лиц", 5_000, 200_000, 1),
-)
+# Tax kind -> (description, lowest and highest amount in roubles).
+_TAX_KINDS: dict[str, tuple[str, int, int]] = {
+    "transport": ("Транспортный налог с физических лиц за {period} год", 500, 25000),
+    "property": ("Налог на имущество физических лиц за {period} год", 200, 6000),
+    "land": ("Земельный налог с физических лиц за {period} год", 300, 8000),
+    "income": ("Налог на доходы физических лиц, не удержанный налоговым агентом, за {period} год", 1000, 40000),
+}
+# Subject of enforcement -> (lowest and highest amount in roubles, how often it turns up).
+_FSSP_SUBJECTS: dict[str, tuple[int, int, int]] = {
+    "Задолженность по кредитным платежам (кроме ипотеки)": (10_000, 400_000, 5),
+    "Задолженность по платежам за жилую площадь, коммунальные платежи, включая пени": (3_000, 80_000, 3),
+    "Взыскание налогов и сборов, включая пени": (1_000, 50_000, 2),
+    "Штраф как основное наказание по делу об административном правонарушении": (1_000, 5_000, 1),
+    "Иные взыскания имущественного характера в пользу физических и юридических лиц": (5_000, 200_000, 1),
+}
 
 
 def _offset(days_ago: int) -> str:
@@ -260,8 +264,16 @@ def _offset(days_ago: int) -> str:
     return f"-{days_ago}d"
 
 
+def _add_years(day: date, years: int) -> date:
+    # 29 February falls back to the 28th in years without it.
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
 def _translit(text: str) -> str:
-    return "".join(_TRANSLIT.get(ch, ch) for ch in text.lower()).replace("_", "")
+    return text.lower().translate(_TRANSLIT)
 
 
 def _pool(draw: Callable[[], str], size: int, keep: Callable[[str], bool] = lambda s: True) -> tuple[str, ...]:
@@ -292,9 +304,9 @@ class _Generator:
 
     # --- helpers ---------------------------------------------------------------------------------------------------
 
-    def unique(self, kind: str, make: Callable[[], str]) -> str:
+    def unique(self, kind: str, make: Callable[[], str], first: str | None = None) -> str:
         taken = self.taken.setdefault(kind, set())
-        value = make()
+        value = make() if first is None else first
         while value in taken:
             value = make()
         taken.add(value)
@@ -303,26 +315,30 @@ class _Generator:
     def digits(self, count: int) -> str:
         return f"{self.rng.randrange(10**count):0{count}d}"
 
+    def letters(self, count: int) -> str:
+        return "".join(self.rng.choice(PLATE_LETTERS) for _ in range(count))
+
     def date_between(self, start: date, end: date) -> date:
         return start + timedelta(days=self.rng.randint(0, max((end - start).days, 0)))
 
-    def pick(self, items: tuple[Any, ...], weights: tuple[int, ...] | None = None) -> Any:
+    def pick(self, items: Sequence[T], weights: Sequence[int] | None = None) -> T:
         return self.rng.choices(items, weights)[0] if weights else self.rng.choice(items)
 
-    def short_name(self) -> str:
-        gender = self.pick(("M", "F"))
-        first, middle = self.pick(self.pools.first[gender]), self.pick(self.pools.middle[gender])
-        return f"{self.pick(self.pools.last[gender])} {first[0]}. {middle[0]}."
+    def pick_weighted(self, table: dict[str, int]) -> str:
+        return self.pick(tuple(table), tuple(table.values()))
+
+    def name(self, gender: str) -> tuple[str, str, str]:
+        pools = self.pools
+        return self.pick(pools.last[gender]), self.pick(pools.first[gender]), self.pick(pools.middle[gender])
 
     # --- the person ------------------------------------------------------------------------------------------------
 
     def person(self) -> dict[str, Any]:
         rng = self.rng
-        region: _Region = self.pick(_REGIONS, _REGION_WEIGHTS)
+        region = self.pick(_REGIONS, _REGION_WEIGHTS)
         gender = self.pick(("M", "F"))
-        first, middle = self.pick(self.pools.first[gender]), self.pick(self.pools.middle[gender])
-        last = self.pick(self.pools.last[gender])
-        birth = self.date_between(DATA_EPOCH - timedelta(days=85 * 365), DATA_EPOCH - timedelta(days=18 * 366))
+        last, first, middle = self.name(gender)
+        birth = self.date_between(DATA_EPOCH - timedelta(days=85 * 365), _add_years(DATA_EPOCH, -18))
         record: dict[str, Any] = {
             "oid": int(self.unique("oid", lambda: str(rng.randint(100_000_000, 1_999_999_999)))),
             "level": self.pick(("confirmed", "standard", "simplified"), (80, 15, 5)),
@@ -350,52 +366,47 @@ class _Generator:
         if rng.random() < 0.6:
             record["fines"] = [self.fine(region, record) for _ in range(self.pick((1, 2, 3), (55, 30, 15)))]
         if rng.random() < 0.2:
-            record["debts"] += self.tax_debts(region, bool(record["vehicles"]))
+            record["debts"] += self.tax_debts(region, has_vehicle=bool(record["vehicles"]))
         if rng.random() < 0.1:
             record["debts"] += [self.fssp_debt(region) for _ in range(self.pick((1, 2), (4, 1)))]
         return record
 
     def email(self, first: str, last: str) -> str:
-        base = f"{_translit(first)}.{_translit(last)}"
-        domain = self.pick(_MAIL_DOMAINS)
-        make = iter([f"{base}@{domain}"]).__next__
-        try:
-            return self.unique("email", make)
-        except StopIteration:
-            return self.unique("email", lambda: f"{base}{self.rng.randint(1, 99999)}@{domain}")
+        base, domain = f"{_translit(first)}.{_translit(last)}", self.pick(_MAIL_DOMAINS)
+        return self.unique("email", lambda: f"{base}{self.rng.randint(1, 99999)}@{domain}", first=f"{base}@{domain}")
 
     def passport(self, region: _Region, birth: date) -> dict[str, str]:
         # A passport is issued at 14 and replaced at 20 and 45; the current one dates from the latest of these.
-        age_now = (DATA_EPOCH - birth).days // 365
-        milestone = max(age for age in (14, 20, 45) if age <= age_now)
-        due = birth.replace(year=birth.year + milestone) if (birth.month, birth.day) != (2, 29) else birth + timedelta(days=365 * milestone)
-        # Russian passports exist since 1997; an older milestone means the Soviet one was swapped around 1998-2004.
-        start = max(due, date(1998, 1, 1))
+        age = max(years for years in (14, 20, 45) if _add_years(birth, years) < DATA_EPOCH)
+        # Russian passports exist since 1997: an earlier milestone means a Soviet one swapped for it around 1998.
+        start = max(_add_years(birth, age), date(1998, 1, 1))
         issued = min(start + timedelta(days=self.rng.randint(1, 60)), DATA_EPOCH - timedelta(days=1))
-        office = f"{self.pick(region.offices)}-{self.rng.randint(1, 99):03d}"
-        issued_by = region.mvd if issued.year >= 2017 else f"{region.ufms} {self.pick(_DISTRICTS)}"
-        series = region.okato + f"{issued.year % 100:02d}"  # region, then the year of the blank
-        number = self.unique("passport", lambda: series + self.digits(6))[4:]
-        return {"series": series, "number": number, "issue_date": issued.isoformat(), "issued_by": issued_by, "issue_id": office}
+        issued_by = region.mvd if issued.year >= 2017 else region.ufms.format(district=self.pick(region.districts))
+        series = region.okato + f"{issued.year % 100:02d}"  # region, then the year the blank was printed
+        return {
+            "series": series,
+            "number": self.unique("passport", lambda: series + self.digits(6))[4:],
+            "issue_date": issued.isoformat(),
+            "issued_by": issued_by,
+            "issue_id": f"{self.pick(region.offices)}-{self.rng.randint(1, 99):03d}",
+        }
 
     def licence(self, region: _Region, birth: date) -> dict[str, str]:
         # A licence is valid for ten years and obtainable from 18, so the current one falls in that span.
-        adult = birth + timedelta(days=18 * 366)
-        issued = self.date_between(max(adult, DATA_EPOCH - timedelta(days=3650)), DATA_EPOCH - timedelta(days=1))
-        series = region.code[-2:] + self.digits(2)
-        number = self.unique("licence", lambda: series + self.digits(6))[4:]
-        return {"series": series, "number": number, "issue_date": issued.isoformat()}
+        start = max(_add_years(birth, 18), _add_years(DATA_EPOCH, -10))
+        issued = self.date_between(start, DATA_EPOCH - timedelta(days=1))
+        series = region.code + self.digits(2)
+        return {
+            "series": series,
+            "number": self.unique("licence", lambda: series + self.digits(6))[4:],
+            "issue_date": issued.isoformat(),
+        }
 
     def vehicle(self, region: _Region) -> dict[str, Any]:
-        letters = PLATE_LETTERS
-
         def plate() -> str:
-            return (
-                self.rng.choice(letters) + f"{self.rng.randint(1, 999):03d}" + self.rng.choice(letters)
-                + self.rng.choice(letters) + self.pick(region.plates)
-            )  # fmt: skip
+            return f"{self.letters(1)}{self.rng.randint(1, 999):03d}{self.letters(2)}{self.pick(region.plates)}"
 
-        sts_series = region.code[-2:] + self.digits(2)
+        sts_series = region.code + self.digits(2)
         return {
             "number_plate": self.unique("plate", plate),
             "model": self.pick(_CAR_MODELS),
@@ -410,32 +421,33 @@ class _Generator:
         vehicles, licence = person["vehicles"], person.get("driving_licence")
         camera = bool(vehicles) and rng.random() < 0.75
         if camera:
-            offence = self.pick(_CAMERA_OFFENCES, tuple(o.weight for o in _CAMERA_OFFENCES))
-        elif licence:
-            offence = self.pick(_PATROL_OFFENCES, tuple(o.weight for o in _PATROL_OFFENCES))
+            article = self.pick_weighted(_CAMERA_ARTICLES)
         else:
-            offence = _PEDESTRIAN
+            article = self.pick_weighted(_PATROL_ARTICLES) if licence else _PEDESTRIAN_ARTICLE
+        amount, description = _ARTICLES[article]
         # A mix of fines inside the discount window, after it, and long overdue ones.
-        resolved = self.pick(((1, DISCOUNT_DAYS), (DISCOUNT_DAYS + 1, 70), (71, 400)), (4, 3, 3))
-        resolved_ago = rng.randint(*resolved)
-        prefix = ("188101" if camera else "188100") + region.code
-        uin = self.unique("uin", lambda: make_uin(prefix, rng))
+        resolved_ago = rng.randint(*self.pick(((1, DISCOUNT_DAYS), (DISCOUNT_DAYS + 1, 70), (71, 400)), (4, 3, 3)))
+        uin = self.unique("uin", lambda: make_uin(("188101" if camera else "188100") + region.code, rng))
         fine: dict[str, Any] = {
             "uin": uin,
-            # A camera resolution is numbered by its УИН; a paper one carries the blank's own number (format unverified).
-            "resolution_number": uin if camera else f"{region.code}{self.pick(tuple(PLATE_LETTERS))}{self.pick(tuple(PLATE_LETTERS))}{self.digits(7)}",
+            # A camera resolution is numbered by its УИН; a paper one by its blank (that format is unverified).
+            "resolution_number": uin if camera else f"{region.code}{self.letters(2)}{self.digits(7)}",
             "resolution_date": _offset(resolved_ago),
-            "article": offence.article,
-            "description": offence.description,
-            "amount": offence.amount,
-            "offence": {"date": _offset(resolved_ago + (rng.randint(1, 5) if camera else 0)), "place": self.place(region)},
+            "article": article,
+            "description": description,
+            "amount": amount,
+            # A camera's resolution follows the offence by a few days; an inspector's is written there and then.
+            "offence": {
+                "date": _offset(resolved_ago + (rng.randint(1, 5) if camera else 0)),
+                "place": self.place(region),
+            },
             "department": region.camera_department if camera else self.pick(region.patrol_departments),
             "payee": region.gibdd,
             "kbk": GIBDD_KBK,
             "oktmo": region.oktmo,
             "vehicle": self.pick(vehicles)["number_plate"] if vehicles and (camera or rng.random() < 0.8) else None,
             "licence": f"{licence['series']} {licence['number']}" if licence and not camera else None,
-            "paid": self.fine_paid(offence.amount, resolved_ago),
+            "paid": self.fine_paid(amount, resolved_ago),
         }
         # Camera resolutions travel by post or to the portal; inspectors hand theirs over on the spot.
         if camera and resolved_ago > 1 and rng.random() < 0.7:
@@ -451,7 +463,7 @@ class _Generator:
         if roll < 0.10:
             return amount
         if roll < 0.13:
-            return amount - amount // 2  # paid the discounted half too late: half is still owed
+            return amount - amount // 2  # paid the discounted half too late: the other half is still owed
         return 0
 
     def place(self, region: _Region) -> str:
@@ -464,12 +476,12 @@ class _Generator:
         due_ago = max(issued_ago - self.rng.randint(*grace), 1)
         return _offset(issued_ago), _offset(due_ago)
 
-    def tax_debts(self, region: _Region, has_vehicle: bool) -> list[dict[str, Any]]:
-        kinds = tuple(k for k in _TAX_KINDS if has_vehicle or k[0] != "transport")
-        chosen = self.rng.sample(kinds, k=self.pick((1, 2), (7, 3)))
-        return [self.tax_debt(region, *kind) for kind in chosen]
+    def tax_debts(self, region: _Region, *, has_vehicle: bool) -> list[dict[str, Any]]:
+        kinds = [kind for kind in _TAX_KINDS if has_vehicle or kind != "transport"]
+        return [self.tax_debt(region, kind) for kind in self.rng.sample(kinds, k=self.pick((1, 2), (7, 3)))]
 
-    def tax_debt(self, region: _Region, kind: str, text: str, low: int, high: int, _weight: int) -> dict[str, Any]:
+    def tax_debt(self, region: _Region, kind: str) -> dict[str, Any]:
+        text, low, high = _TAX_KINDS[kind]
         period = str(DATA_EPOCH.year - self.pick((1, 2), (3, 1)))
         issued, due = self.dates((25, 400), (20, 60))
         return {
@@ -487,12 +499,14 @@ class _Generator:
         }
 
     def fssp_debt(self, region: _Region) -> dict[str, Any]:
-        subject, low, high, _ = self.pick(_FSSP_SUBJECTS, tuple(s[3] for s in _FSSP_SUBJECTS))
+        subject = self.pick_weighted({name: weight for name, (_, _, weight) in _FSSP_SUBJECTS.items()})
+        low, high, _ = _FSSP_SUBJECTS[subject]
         amount = self.rng.randint(low * 100, high * 100)
         issued, due = self.dates((10, 700), (5, 5))  # five days for voluntary payment (ФЗ-229 ст.30)
         code, department = self.pick(region.fssp_departments)
         year = DATA_EPOCH.year - self.rng.randint(0, 2)
         number = self.unique("proceeding", lambda: f"{self.rng.randint(1, 999999)}/{year % 100:02d}/{code}-ИП")
+        last, first, middle = self.name(self.pick(("M", "F")))
         return {
             "uin": self.unique("uin", lambda: make_uin("322" + region.code, self.rng)),
             "type": "fssp",
@@ -507,7 +521,7 @@ class _Generator:
             "proceeding": {
                 "number": number,
                 "writ": self.writ(year),
-                "bailiff": self.short_name(),
+                "bailiff": f"{last} {first[0]}. {middle[0]}.",
                 "department": department,
                 "fee": enforcement_fee(amount),
             },

@@ -134,16 +134,19 @@ def charge_qr(
     first_name: str | None = None,
     middle_name: str | None = None,
 ) -> str:
-    """The QR a bank scans to pay a state charge (fine, tax, enforcement debt) of `amount` kopecks."""
-    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-        raise ValueError(f"amount must be a positive number of kopecks, got {amount!r}")
+    """The QR a bank scans to pay a state charge (fine, tax, enforcement debt) of `amount` kopecks.
+
+    An amount of 0 (a charge already paid) leaves `Sum` out, as the standard allows, rather than asking for 0 ₽.
+    """
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
+        raise ValueError(f"amount must be a non-negative number of kopecks, got {amount!r}")
     fields: list[tuple[str, str]] = [
         ("Name", payee.name),
         ("PersonalAcc", payee.account),
         ("BankName", payee.bank_name),
         ("BIC", payee.bik),
         ("CorrespAcc", payee.corr_account),
-        ("Sum", str(amount)),
+        *([("Sum", str(amount))] if amount else []),
         ("Purpose", purpose),
         ("PayeeINN", payee.inn),
         ("KPP", payee.kpp),
@@ -151,6 +154,6 @@ def charge_qr(
         ("OKTMO", oktmo),
         ("UIN", uin),
     ]
-    optional = (("PayerINN", payer_inn), ("LastName", last_name), ("FirstName", first_name), ("MiddleName", middle_name))
-    fields += [(key, value) for key, value in optional if value]
+    payer = (("PayerINN", payer_inn), ("LastName", last_name), ("FirstName", first_name), ("MiddleName", middle_name))
+    fields += [(key, value) for key, value in payer if value]
     return qr_payload(fields)

@@ -8,22 +8,62 @@ from ..errors import MalformedRequest, PayloadTooLarge
 
 
 class BodyLimitMiddleware:
+    """Refuses bodies over the limit, and turns a chunked body into one with a Content-Length.
+
+    connexion decides whether a request has a body from Content-Length alone, so a chunked body would skip
+    validation entirely; reading it here (it is at most 64 KB) and declaring its length closes that hole.
+    """
+
     def __init__(self, app: Any, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+
+    def _too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(f"Тело запроса больше {self.max_bytes // 1024} КБ.")
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        declared = None
+        chunked = False
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     raise MalformedRequest("Заголовок Content-Length некорректен.") from None
-                if declared > self.max_bytes:
-                    raise PayloadTooLarge(f"Тело запроса больше {self.max_bytes // 1024} КБ.")
+                if declared < 0:
+                    raise MalformedRequest("Заголовок Content-Length некорректен.")
+            elif name == b"transfer-encoding" and b"chunked" in value.lower():
+                chunked = True
+        if declared is not None and declared > self.max_bytes:
+            raise self._too_large()
+        if declared is None and chunked:
+            body = bytearray()
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return  # the client went away before finishing its body
+                body += message.get("body", b"")
+                if len(body) > self.max_bytes:
+                    raise self._too_large()
+                if not message.get("more_body", False):
+                    break
+            headers = [(n, v) for n, v in scope["headers"] if n != b"transfer-encoding"]
+            headers.append((b"content-length", str(len(body)).encode()))
+            scope = {**scope, "headers": headers}
+            replayed = False
+
+            async def replay() -> dict:
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return {"type": "http.request", "body": bytes(body), "more_body": False}
+                return await receive()
+
+            await self.app(scope, replay, send)
+            return
         seen = 0
         limit = self.max_bytes
 
@@ -33,7 +73,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise PayloadTooLarge(f"Тело запроса больше {limit // 1024} КБ.")
+                    raise self._too_large()
             return message
 
         await self.app(scope, counted_receive, send)

@@ -107,7 +107,7 @@ class CitizenService:
         return self.view(session, charge)
 
     # -- views --------------------------------------------------------------------------------------------------
-    def _requisites(self, charge: Charge, amount_due: int, purpose: str) -> tuple[dict[str, Any], str]:
+    def _requisites(self, charge: Charge, amount_due: int, purpose: str) -> tuple[dict[str, Any], str | None]:
         record = charge.record
         payee = self.directory.payees[record["payee"]]
         person = self.directory.persons[charge.oid]
@@ -123,6 +123,8 @@ class CitizenService:
             "oktmo": record["oktmo"],
             "purpose": purpose,
         }
+        if amount_due <= 0:
+            return requisites, None  # nothing to pay: a QR would only invite a second payment
         qr = charge_qr(
             payee, amount=amount_due, purpose=purpose, kbk=record["kbk"], oktmo=record["oktmo"], uin=charge.uin,
             payer_inn=person.get("inn"), last_name=person["last_name"], first_name=person["first_name"],

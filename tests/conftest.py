@@ -1,0 +1,71 @@
+"""Shared fixtures: an in-process app per test, real servers on free loopback ports, and token minting."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from simulator.app import create_app
+from simulator.settings import Settings
+
+from support.server import LiveServer, start_server
+
+# One fixed start for in-process apps, so tests that reason about dates see the same anchor every run.
+CLOCK_START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings.from_env({}, storage="memory://", validate_responses=True, clock_start=CLOCK_START)
+
+
+@pytest.fixture
+def app(settings):
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app):
+    with app.test_client() as c:
+        yield c
+
+
+@pytest.fixture
+def mint(client) -> Callable[..., str]:
+    """mint(scopes, oid=..., client_id=..., ttl=..., session=...) -> an access token from /_sim/tokens."""
+
+    def _mint(scopes: list[str] | str, oid: int | None = 1000000001, client_id: str = "demo-bank",
+              ttl: int | None = None, session: str | None = None) -> str:
+        body: dict[str, Any] = {"client_id": client_id, "scopes": scopes.split() if isinstance(scopes, str) else scopes}
+        if oid is not None:
+            body["oid"] = oid
+        if ttl is not None:
+            body["ttl"] = ttl
+        headers = {"X-Gosim-Session": session} if session else {}
+        r = client.post("/_sim/tokens", json=body, headers=headers)
+        assert r.status_code == 201, r.text
+        return r.json()["access_token"]
+
+    return _mint
+
+
+def bearer(token: str, **extra: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", **extra}
+
+
+@pytest.fixture
+def session_id() -> str:
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+    """The real server: gunicorn, 2 uvicorn workers, SQLite store; shared by the session, isolated per test by X-Gosim-Session."""
+    server = start_server(tmp_path_factory.mktemp("live"), workers=2)
+    try:
+        yield server
+    finally:
+        server.stop()
