@@ -41,8 +41,10 @@ def _validate(args: argparse.Namespace) -> int:
     from .fixtures_check import validate_dir
 
     problems = validate_dir(Path(args.dir))
-    for problem in problems:
+    for problem in problems[:50]:
         print(problem, file=sys.stderr)
+    if len(problems) > 50:
+        print(f"... and {len(problems) - 50} more", file=sys.stderr)
     if problems:
         print(f"{len(problems)} problem(s) in {args.dir}", file=sys.stderr)
         return 1

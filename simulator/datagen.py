@@ -333,6 +333,12 @@ class _Generator:
 
     # --- the person ------------------------------------------------------------------------------------------------
 
+    def _not_story_phone(self) -> str:
+        while True:
+            digits = self.digits(9)
+            if not digits.startswith("16000"):
+                return digits
+
     def person(self) -> dict[str, Any]:
         rng = self.rng
         region = self.pick(_REGIONS, _REGION_WEIGHTS)
@@ -340,11 +346,13 @@ class _Generator:
         last, first, middle = self.name(gender)
         birth = self.date_between(DATA_EPOCH - timedelta(days=85 * 365), _add_years(DATA_EPOCH, -18))
         record: dict[str, Any] = {
-            "oid": int(self.unique("oid", lambda: str(rng.randint(100_000_000, 1_999_999_999)))),
+            # 1 000 000 000 - 1 000 999 999 is kept for the story citizens, so both can be loaded together.
+            "oid": int(self.unique("oid", lambda: str(rng.randint(1_001_000_000, 1_999_999_999)))),
             "level": self.pick(("confirmed", "standard", "simplified"), (80, 15, 5)),
             "locked": rng.random() < 0.01,
             "password": "".join(rng.choice(_PASSWORD_ALPHABET) for _ in range(12)),
-            "phone": self.unique("phone", lambda: "+79" + self.digits(9)),
+            # +7916000xxxx is kept for the story citizens.
+            "phone": self.unique("phone", lambda: "+79" + self._not_story_phone()),
             "email": self.email(first, last),
             "last_name": last,
             "first_name": first,
