@@ -1,0 +1,113 @@
+"""Start-up and fixture-generation benchmarks: process start to first 200, and persons generated per second.
+
+Run: `make bench` (or `.venv/bin/python bench/startup.py`). Numbers are medians of several fresh runs on this machine;
+they go to docs/performance.md. Nothing here is asserted by tests: machines are shared and noisy.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from support.server import free_port  # noqa: E402
+
+
+def generation(persons: int, runs: int = 3) -> dict:
+    times = []
+    size = 0
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "simulator.cli", "fixtures", "generate", "--seed", "42",
+                            "--persons", str(persons), "--out", tmp], check=True, capture_output=True, cwd=ROOT)
+            times.append(time.perf_counter() - started)
+            size = (Path(tmp) / "persons.jsonl").stat().st_size
+    return {"persons": persons, "seconds": statistics.median(times), "mb": size / 1e6}
+
+
+def rss_mb(pid: int) -> float:
+    total = 0
+    for child in [pid, *_children(pid)]:
+        try:
+            for line in Path(f"/proc/{child}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total = max(total, int(line.split()[1]))
+        except OSError:
+            pass
+    return total / 1024
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return [int(x) for x in out]
+
+
+def startup(data: Path | None, runs: int = 5, workers: int = 1) -> dict:
+    """Seconds from exec to the first 200 of an authenticated fines lookup; the largest worker's RSS after it."""
+    times, rss = [], []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            port = free_port()
+            cmd = [sys.executable, "-m", "simulator.cli", "serve", "--port", str(port), "--workers", str(workers),
+                   "--storage", f"sqlite:///{tmp}/state.db"]
+            if data:
+                cmd += ["--data", str(data)]
+            env = {k: v for k, v in os.environ.items() if not k.startswith("GOSIM_")}
+            started = time.perf_counter()
+            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    start_new_session=True)
+            try:
+                deadline = started + 120
+                while time.perf_counter() < deadline:
+                    try:
+                        if httpx.get(f"http://127.0.0.1:{port}/_sim/ready", timeout=0.5).status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        time.sleep(0.01)
+                times.append(time.perf_counter() - started)
+                rss.append(rss_mb(proc.pid))
+            finally:
+                os.killpg(proc.pid, 15)
+                proc.wait(timeout=20)
+    return {"seconds": statistics.median(times), "rss_mb": statistics.median(rss)}
+
+
+def main() -> list[str]:
+    lines = ["## Start-up and fixture generation", "",
+             "Process start (`gosim serve`, 1 worker, SQLite) to the first 200 from `/_sim/ready`; RSS of the "
+             "largest process after it. Medians of 5 fresh processes.", "",
+             "| data loaded | start-up to first 200 (s) | RSS (MiB) |", "|---|---:|---:|"]
+    gens = []
+    with tempfile.TemporaryDirectory() as tmp:
+        datasets: list[tuple[str, Path | None]] = [("story fixtures only", None)]
+        for n in (10_000, 100_000):
+            gens.append(generation(n, runs=3 if n <= 10_000 else 1))
+            out = Path(tmp) / f"d{n}"
+            subprocess.run([sys.executable, "-m", "simulator.cli", "fixtures", "generate", "--persons", str(n),
+                            "--out", str(out)], check=True, capture_output=True, cwd=ROOT)
+            datasets.append((f"stories + {n:,} generated persons".replace(",", " "), out))
+        for label, data in datasets:
+            result = startup(data, runs=5 if data is None else 3)
+            lines.append(f"| {label} | {result['seconds']:.2f} | {result['rss_mb']:.0f} |")
+    lines += ["", "`gosim fixtures generate --seed 42 --persons N` (wall time, median):", "",
+              "| persons | seconds | persons/s | file (MB) |", "|---:|---:|---:|---:|"]
+    for g in gens:
+        lines.append(f"| {g['persons']:,} | {g['seconds']:.2f} | {g['persons'] / g['seconds']:,.0f} | {g['mb']:.0f} |"
+                     .replace(",", " "))
+    return lines
+
+
+if __name__ == "__main__":
+    resource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE))
+    print("\n".join(main()))
