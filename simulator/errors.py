@@ -83,6 +83,11 @@ class InvalidCursor(GosimError):
     detail = "Курсор постраничного вывода повреждён или устарел."
 
 
+class IdempotencyKeyRequired(GosimError):
+    status, code, title = 400, "IDEMPOTENCY_KEY_REQUIRED", "Нужен ключ идемпотентности"
+    detail = "Передайте заголовок Idempotency-Key (1–255 печатных символов ASCII), уникальный для каждого нового платежа."
+
+
 # -- 401 / 403 ---------------------------------------------------------------------------------------------------
 class Unauthorized(GosimError):
     status, code, title = 401, "UNAUTHORIZED", "Требуется авторизация"
@@ -134,6 +139,22 @@ class AdminTokenRequired(Unauthorized):
     bearer_error = "invalid_token"
 
 
+class SignatureInvalid(GosimError):
+    """The client must sign its requests (fixtures/clients.yaml request_signing) and this one is not signed right."""
+
+    status, code, title = 401, "SIGNATURE_INVALID", "Подпись запроса неверна"
+    detail = "Подпись запроса (X-Gosim-Request-Signature) отсутствует, неверна или устарела."
+
+    def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
+        super().__init__(detail, **kwargs)
+        self.headers.setdefault("WWW-Authenticate", 'HMAC-SHA256 realm="gosim", headers="X-Gosim-Timestamp X-Gosim-Request-Signature"')
+
+
+class IpNotAllowed(Forbidden):
+    code, title = "IP_NOT_ALLOWED", "Адрес не разрешён"
+    detail = "Запросы этой системы принимаются только с адресов из её списка разрешённых."
+
+
 # -- 404 / 405 / 406 ---------------------------------------------------------------------------------------------
 class NotFound(GosimError):
     status, code, title = 404, "NOT_FOUND", "Не найдено"
@@ -155,6 +176,16 @@ class ClientNotFound(NotFound):
     detail = "Система (client_id) не зарегистрирована."
 
 
+class PaymentNotFound(NotFound):
+    code, title = "PAYMENT_NOT_FOUND", "Платёж не найден"
+    detail = "Платёж с таким идентификатором не найден."
+
+
+class WebhookDeliveryNotFound(NotFound):
+    code, title = "WEBHOOK_DELIVERY_NOT_FOUND", "Уведомление не найдено"
+    detail = "Доставка уведомления с таким идентификатором не найдена."
+
+
 class MethodNotAllowed(GosimError):
     status, code, title = 405, "METHOD_NOT_ALLOWED", "Метод не поддерживается"
     detail = "Этот метод не поддерживается для данного ресурса."
@@ -171,6 +202,25 @@ class Conflict(GosimError):
     detail = "Операция конфликтует с текущим состоянием ресурса."
 
 
+class ChargeAlreadyPaid(Conflict):
+    code, title = "CHARGE_ALREADY_PAID", "Начисление уже оплачено"
+    detail = "Начисление уже оплачено; повторный платёж не принимается."
+
+
+class PaymentInProgress(Conflict):
+    code, title = "PAYMENT_IN_PROGRESS", "Платёж уже выполняется"
+    detail = "По этому начислению уже проводится платёж; дождитесь его завершения или отмените его."
+
+
+class PaymentStateConflict(Conflict):
+    code, title = "PAYMENT_STATE_CONFLICT", "Недопустимое действие для платежа"
+    detail = "Действие недопустимо в текущем состоянии платежа."
+
+    def __init__(self, state: str, action: str, detail: str | None = None, **kwargs: Any) -> None:
+        super().__init__(detail or f"Платёж в состоянии {state}: действие {action} недопустимо.", **kwargs)
+        self.extra.update({"current_status": state, "action": action})
+
+
 class PayloadTooLarge(GosimError):
     status, code, title = 413, "PAYLOAD_TOO_LARGE", "Слишком большой запрос"
     detail = "Тело запроса больше 64 КБ."
@@ -184,6 +234,23 @@ class UnsupportedMediaType(GosimError):
 class ValidationFailed(GosimError):
     status, code, title = 422, "VALIDATION_FAILED", "Ошибка проверки данных"
     detail = "Данные запроса не прошли проверку."
+
+
+class AmountMismatch(ValidationFailed):
+    code, title = "AMOUNT_MISMATCH", "Неверная сумма платежа"
+    detail = "Сумма платежа должна быть равна сумме к оплате на текущий момент."
+
+    def __init__(self, expected: int, got: int, **kwargs: Any) -> None:
+        super().__init__(
+            f"Сумма к оплате сейчас {expected} коп., в запросе {got} коп.",
+            errors=[field_error("amount", f"должно быть равно {expected}")], **kwargs,
+        )
+        self.extra["expected_amount"] = expected
+
+
+class IdempotencyKeyReused(ValidationFailed):
+    code, title = "IDEMPOTENCY_KEY_REUSED", "Ключ идемпотентности уже использован"
+    detail = "Этот Idempotency-Key уже использован с другим телом запроса; для нового платежа нужен новый ключ."
 
 
 class RateLimited(GosimError):
