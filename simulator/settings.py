@@ -45,6 +45,13 @@ class Settings:
     validate_responses: bool = False
     admin_token: str = ""
     journal_size: int = 1000
+    # Payments (docs/payments.md): when a payment settles, "immediate" | "after_checks:N" | "after:<ISO duration>".
+    payment_settlement: str = "after_checks:1"
+    idempotency_ttl: int = 86400  # seconds of simulated time an Idempotency-Key is remembered
+    # Webhooks: seconds to wait before each retry (the length is the number of retries), per-attempt timeout, poll.
+    webhook_retry_schedule: str = "1,2,4,8,16,32,64,128"
+    webhook_timeout_ms: int = 5000
+    webhook_poll_ms: int = 250
     log_level: str = "warning"
 
     @property

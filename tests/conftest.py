@@ -11,6 +11,7 @@ import pytest
 from simulator.app import create_app
 from simulator.settings import Settings
 
+from support.redis_server import RedisServer
 from support.server import LiveServer, start_server
 
 # One fixed start for in-process apps, so tests that reason about dates see the same anchor every run.
@@ -65,6 +66,16 @@ def session_id() -> str:
 def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     """The real server: gunicorn, 2 uvicorn workers, SQLite store; shared by the session, isolated per test by X-Gosim-Session."""
     server = start_server(tmp_path_factory.mktemp("live"), workers=2)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory) -> Iterator[RedisServer]:
+    """A real redis-server on a free loopback port for the whole test session; tests flush what they need."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
     try:
         yield server
     finally:

@@ -9,9 +9,14 @@ import pytest
 from simulator.storage import open_store
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "redis"])
 def store(request, tmp_path):
-    url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'state.db'}"
+    if request.param == "redis":
+        server = request.getfixturevalue("redis_server")
+        server.flush()
+        url = server.url
+    else:
+        url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'state.db'}"
     s = open_store(url)
     yield s
     s.close()

@@ -1,8 +1,10 @@
-"""The SQLite adapter is shared by worker processes: what one process writes, another reads, and races stay safe."""
+"""Shared adapters (SQLite, Redis) across processes: what one process writes, another reads, and races stay safe."""
 
 from __future__ import annotations
 
 import multiprocessing
+
+import pytest
 
 from simulator.storage import open_store
 
@@ -16,8 +18,14 @@ def _claim(url: str, n: int, results) -> None:
     store.close()
 
 
-def test_processes_racing_on_one_file_agree_on_one_winner_and_lose_no_update(tmp_path):
-    url = f"sqlite:///{tmp_path / 'state.db'}"
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+def test_processes_racing_on_one_store_agree_on_one_winner_and_lose_no_update(tmp_path, kind, request):
+    if kind == "redis":
+        server = request.getfixturevalue("redis_server")
+        server.flush()
+        url = server.url
+    else:
+        url = f"sqlite:///{tmp_path / 'state.db'}"
     open_store(url).close()  # create the file and schema once
     ctx = multiprocessing.get_context("spawn")
     results = ctx.Queue()
