@@ -30,7 +30,10 @@ def advance_clock(body: dict) -> dict:
     except ValueError as exc:
         raise ValidationFailed(errors=[field_error("duration", str(exc))]) from None
     sess = session()
-    services().clock.advance(sess, delta)
+    try:
+        services().clock.advance(sess, delta)
+    except ValueError as exc:
+        raise ValidationFailed(errors=[field_error("duration", str(exc))]) from None
     return _view(sess)
 
 

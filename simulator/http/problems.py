@@ -14,6 +14,7 @@ from connexion.exceptions import (
     UnsupportedMediaTypeProblem,
 )
 from connexion.lifecycle import ConnexionResponse
+import werkzeug.exceptions
 from starlette.exceptions import HTTPException
 
 from .. import errors as e
@@ -47,7 +48,10 @@ def translate(exc: Exception) -> e.GosimError:
     if status == 404:
         return e.NotFound()
     if status == 405:
-        return e.MethodNotAllowed()
+        allow = (getattr(exc, "headers", None) or {}).get("Allow")
+        if allow:
+            allow = ", ".join(sorted({m.strip() for m in allow.split(",")} - {"OPTIONS"}))
+        return e.MethodNotAllowed(headers={"Allow": allow} if allow else None)
     if status == 401:
         return e.Unauthorized()
     if status == 403:
@@ -72,8 +76,15 @@ def handle(_request: Any, exc: Exception) -> ConnexionResponse:
     return respond(translate(exc))
 
 
+def _method_not_allowed(exc: werkzeug.exceptions.MethodNotAllowed) -> None:
+    # RFC 9110: a 405 lists what the resource does allow; connexion's re-raise would drop werkzeug's list.
+    allowed = ", ".join(sorted(set(exc.valid_methods or []) - {"OPTIONS"}))
+    raise e.MethodNotAllowed(headers={"Allow": allowed} if allowed else None)
+
+
 def install(app: FlaskApp) -> None:
     for kind in (e.GosimError, ProblemException, HTTPException, Exception):
         app.add_error_handler(kind, handle)
     for status in (404, 405):
         app.add_error_handler(status, handle)
+    app.app.register_error_handler(werkzeug.exceptions.MethodNotAllowed, _method_not_allowed)

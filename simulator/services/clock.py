@@ -9,6 +9,7 @@ from ..storage import Store
 from .sessions import ns
 
 _META = "_meta"
+MAX_OFFSET = timedelta(days=36600)  # a century: far enough for any test, near enough that dates stay representable
 
 
 class ClockService:
@@ -38,8 +39,15 @@ class ClockService:
         return SimClock(offset=self._shift + timedelta(seconds=st["offset"]), frozen_at=frozen, base=self._base)
 
     def advance(self, session: str, by: timedelta) -> SimClock:
+        """Move the session's clock forward; refuses to go more than MAX_OFFSET away (dates must stay representable)."""
+
         def move(st: dict | None) -> dict:
             st = st or {"offset": 0.0, "frozen_at": None}
+            ahead = st["offset"] + by.total_seconds()
+            if st.get("frozen_at") is not None:
+                ahead = st["frozen_at"] + by.total_seconds() - (self._base.now() + self._shift).timestamp()
+            if abs(ahead) > MAX_OFFSET.total_seconds():
+                raise ValueError(f"the clock may move at most {MAX_OFFSET.days} days from now")
             if st.get("frozen_at") is not None:
                 st["frozen_at"] += by.total_seconds()
             else:

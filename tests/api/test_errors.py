@@ -108,8 +108,10 @@ def test_an_unknown_path_is_a_404(client):
     assert_problem(client.get("/nowhere"), 404, "NOT_FOUND")
 
 
-def test_a_wrong_method_is_a_405(client):
-    assert_problem(client.delete("/_sim/health"), 405, "METHOD_NOT_ALLOWED")
+def test_a_wrong_method_is_a_405_that_lists_the_allowed_ones(client):
+    r = client.delete("/_sim/health")
+    assert_problem(r, 405, "METHOD_NOT_ALLOWED")
+    assert r.headers["allow"] == "GET, HEAD"
 
 
 def test_no_token_is_a_401_with_a_bearer_challenge(client):
@@ -190,3 +192,9 @@ def test_an_unknown_query_parameter_is_a_400(client, mint):
 def test_an_unparseable_duration_names_the_field(client):
     body = assert_problem(client.post("/_sim/clock/advance", json={"duration": "P1M"}), 422, "VALIDATION_FAILED")
     assert body["errors"][0]["field"] == "duration"
+
+
+def test_the_clock_refuses_to_leave_the_century(client):
+    body = assert_problem(client.post("/_sim/clock/advance", json={"duration": "P999999W"}), 422, "VALIDATION_FAILED")
+    assert body["errors"][0]["field"] == "duration"
+    assert client.get("/_sim/clock").status_code == 200
