@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test system-deps bench fixtures clean
+.PHONY: run test fuzz system-deps bench fixtures clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ run: $(STAMP)
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q
+
+# The schemathesis conformance run with many more examples per operation than `make test` uses.
+fuzz: $(STAMP) system-deps
+	GOSIM_FUZZ_EXAMPLES=300 $(BIN)/python -m pytest -q tests/e2e/test_conformance.py
 
 # Redis and Chromium for the end-to-end tests, from Debian's packages when missing.
 system-deps:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from pathlib import Path
 
 import json
@@ -9,21 +11,34 @@ import json
 from connexion import FlaskApp
 from connexion.jsonifier import Jsonifier
 from connexion.datastructures import MediaTypeDict
-from connexion.middleware import MiddlewarePosition
+from connexion.middleware import ConnexionMiddleware, MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 from connexion.validators import VALIDATOR_MAP
 
-from .http import problems
+from .http import problems, swagger
+from .admin.guard import AdminGuardMiddleware
 from .http.context import RequestContextMiddleware
+from .http.journal import JournalMiddleware
+from .http.client_guard import ClientGuardMiddleware
 from .http.limits import BodyLimitMiddleware
 from .http.resolver import SnakeCaseResolver
 from .http.validation import StrictJSONBodyValidator
+from .scenarios.loader import ScenarioFileError, known_operations, load_file
+from .scenarios.middleware import ScenarioMiddleware
+from .scenarios.transport import ConnectionBreakMiddleware
 from .services.citizens import CitizenService
+from .services.consents import ConsentService
 from .services.clients import ClientRegistry
 from .services.clock import ClockService
 from .services.container import Services
 from .services.directory import Directory
+from .services.identity import IdentityService
+from .services.oauth import OAuthService
+from .services.journal import Journal
+from .services.payments import PaymentService, check_payment_settings
+from .services.scenarios import ScenarioService
 from .services.tokens import SigningKey, TokenService
+from .services.webhooks import WebhookService
 from .settings import Settings
 from .spec import SPECS, load_spec, spec_dir
 from .storage import open_store
@@ -42,6 +57,15 @@ def check_settings(settings: Settings) -> None:
             f"gosim: refusing to serve on {settings.host}: the /_sim control API would be open to the network. "
             "Set GOSIM_ADMIN_TOKEN (or bind to 127.0.0.1)."
         )
+    if settings.scenarios is not None:
+        try:
+            load_file(settings.scenarios, known_operations(spec_dir()))
+        except ScenarioFileError as exc:
+            raise ConfigurationError(f"gosim: refusing to start: {exc}") from None
+    try:
+        check_payment_settings(settings)
+    except ValueError as exc:
+        raise ConfigurationError(f"gosim: refusing to start: {exc}") from None
 
 
 def build_services(settings: Settings) -> Services:
@@ -52,10 +76,35 @@ def build_services(settings: Settings) -> Services:
     key = SigningKey.load(Path(settings.fixtures) / "keys" / "signing.pem")
     tokens = TokenService(key, settings.issuer, clients, clock, store)
     citizens = CitizenService(directory, store, clock)
-    return Services(
-        settings=settings, store=store, clock=clock, directory=directory, clients=clients, tokens=tokens,
-        citizens=citizens,
+    webhooks = WebhookService(store, clients, clock, settings)
+    payments = PaymentService(store, citizens, clock, webhooks, settings)
+    scenarios = ScenarioService.load(
+        store, clock, seed=settings.seed, fixtures=Path(settings.fixtures), scenario_file=settings.scenarios,
+        operations=known_operations(spec_dir()),
     )
+    consents = ConsentService(store, clock, clients)
+    oauth = OAuthService(settings, store, clock, clients, directory, tokens, consents)
+    identity = IdentityService(settings, store, clock, directory, clients, consents, oauth)
+    return Services(
+        consents=consents, oauth=oauth, identity=identity,
+        settings=settings, store=store, clock=clock, directory=directory, clients=clients, tokens=tokens,
+        citizens=citizens, webhooks=webhooks, payments=payments,
+        scenarios=scenarios, journal=Journal(store, settings.journal_size),
+    )
+
+
+def _lifespan(services: Services):
+    """Background work of one worker process (webhook delivery) runs from its startup to its shutdown."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        services.webhooks.dispatcher.start()
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(services.webhooks.dispatcher.stop)
+
+    return lifespan
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FlaskApp:
@@ -72,18 +121,32 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         strict_validation=True,
         validate_responses=settings.validate_responses,
         validator_map=validators,
+        lifespan=_lifespan(services),
+        # Outermost, ahead of connexion's own layers: only there is the server's send, which can break a connection.
+        middlewares=[ConnectionBreakMiddleware, *ConnexionMiddleware.default_middlewares],
     )
+    swagger.install(app)  # citizen and payments share /api/v1: keep both /openapi/<name>.json reachable
     present = [name for name in SPECS if (spec_dir() / f"{name}.yaml").exists()]
     urls = [{"url": f"{_MOUNTS[n].rstrip('/')}/openapi/{n}.json", "name": n} for n in present]
+    specs = {name: load_spec(name) for name in present}
     for name in present:
         ui = SwaggerUIOptions(
             swagger_ui=name == "idp", swagger_ui_path="/docs", spec_path=f"/openapi/{name}.json",
             swagger_ui_config={"urls": urls, "urls.primaryName": "citizen"},
         )
-        app.add_api(load_spec(name), base_path=_MOUNTS[name].rstrip("/") or None, swagger_ui_options=ui, name=name)
-    problems.install(app)
+        app.add_api(specs[name], base_path=_MOUNTS[name].rstrip("/") or None, swagger_ui_options=ui, name=name,
+                    # RFC 6749 §3.1: an authorization server MUST ignore parameters it does not know.
+                    strict_validation=name != "idp")
+    problems.install(app, [(_MOUNTS[name], spec) for name, spec in specs.items()])
+    # Outside the exception layer, so the journal records the answer the client got, problem bodies included.
+    app.add_middleware(JournalMiddleware, MiddlewarePosition.BEFORE_EXCEPTION, services=services)
+    app.add_middleware(AdminGuardMiddleware, MiddlewarePosition.BEFORE_SWAGGER, settings=settings)
     app.add_middleware(BodyLimitMiddleware, MiddlewarePosition.BEFORE_ROUTING, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, MiddlewarePosition.BEFORE_ROUTING, services=services)
+    # After routing (the operation id is known), before security: faults hit a call whatever its token.
+    app.add_middleware(ScenarioMiddleware, MiddlewarePosition.BEFORE_SECURITY, services=services)
+    # After security (the verified token names the client), before validation: per-client signing and IP allowlist.
+    app.add_middleware(ClientGuardMiddleware, MiddlewarePosition.BEFORE_VALIDATION, services=services)
     app.app.extensions["gosim"] = services
     app.app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.app.json.sort_keys = False  # type: ignore[attr-defined]

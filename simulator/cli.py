@@ -1,4 +1,4 @@
-"""The `gosim` command: serve, fixtures generate / validate."""
+"""The `gosim` command: serve, fixtures generate / validate, scenarios check."""
 
 from __future__ import annotations
 
@@ -52,6 +52,22 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_scenarios(args: argparse.Namespace) -> int:
+    from .scenarios.loader import ScenarioFileError, known_operations, load_file
+    from .spec import spec_dir
+
+    try:
+        scenarios, _ = load_file(Path(args.file), known_operations(spec_dir()))
+    except ScenarioFileError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) in {args.file}", file=sys.stderr)
+        return 1
+    rules = sum(len(s.rules) for s in scenarios)
+    print(f"{args.file}: ok ({len(scenarios)} scenario(s), {rules} rule(s): {', '.join(s.name for s in scenarios)})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gosim", description="Gosuslugi portal simulator for banks.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -78,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     val = fsub.add_parser("validate", help="check fixtures against their schema and check digits")
     val.add_argument("dir", nargs="?", default=str(Settings().fixtures))
     val.set_defaults(func=_validate)
+
+    scenarios = sub.add_parser("scenarios", help="work with failure scenario files")
+    ssub = scenarios.add_subparsers(dest="scenarios_command", required=True)
+    check = ssub.add_parser("check", help="validate a scenario file; every problem is printed with its line and field")
+    check.add_argument("file")
+    check.set_defaults(func=_check_scenarios)
     return parser
 
 

@@ -83,11 +83,6 @@ class InvalidCursor(GosimError):
     detail = "Курсор постраничного вывода повреждён или устарел."
 
 
-class IdempotencyKeyRequired(GosimError):
-    status, code, title = 400, "IDEMPOTENCY_KEY_REQUIRED", "Нужен ключ идемпотентности"
-    detail = "Передайте заголовок Idempotency-Key (1–255 печатных символов ASCII), уникальный для каждого нового платежа."
-
-
 # -- 401 / 403 ---------------------------------------------------------------------------------------------------
 class Unauthorized(GosimError):
     status, code, title = 401, "UNAUTHORIZED", "Требуется авторизация"
@@ -176,6 +171,11 @@ class ClientNotFound(NotFound):
     detail = "Система (client_id) не зарегистрирована."
 
 
+class ScenarioNotFound(NotFound):
+    code, title = "SCENARIO_NOT_FOUND", "Сценарий не найден"
+    detail = "Сценарий с таким именем не найден."
+
+
 class PaymentNotFound(NotFound):
     code, title = "PAYMENT_NOT_FOUND", "Платёж не найден"
     detail = "Платёж с таким идентификатором не найден."
@@ -200,6 +200,11 @@ class NotAcceptable(GosimError):
 class Conflict(GosimError):
     status, code, title = 409, "CONFLICT", "Конфликт"
     detail = "Операция конфликтует с текущим состоянием ресурса."
+
+
+class ScenarioExists(Conflict):
+    code, title = "SCENARIO_EXISTS", "Сценарий уже существует"
+    detail = "Сценарий с таким именем уже есть; замените его через PUT."
 
 
 class ChargeAlreadyPaid(Conflict):
@@ -248,6 +253,11 @@ class AmountMismatch(ValidationFailed):
         self.extra["expected_amount"] = expected
 
 
+class IdempotencyKeyRequired(ValidationFailed):
+    code, title = "IDEMPOTENCY_KEY_REQUIRED", "Нужен ключ идемпотентности"
+    detail = "Передайте заголовок Idempotency-Key (1–255 печатных символов ASCII), уникальный для каждого нового платежа."
+
+
 class IdempotencyKeyReused(ValidationFailed):
     code, title = "IDEMPOTENCY_KEY_REUSED", "Ключ идемпотентности уже использован"
     detail = "Этот Idempotency-Key уже использован с другим телом запроса; для нового платежа нужен новый ключ."
@@ -262,6 +272,163 @@ class RateLimited(GosimError):
         self.headers.setdefault("Retry-After", str(max(1, int(retry_after))))
 
 
+# -- OAuth 2.0 under /oauth2: RFC 6749 bodies, not problem+json ----------------------------------------------------
+# RFC 6749 allows only these characters in error_description (no quote, no backslash, no non-ASCII).
+_OAUTH_TEXT = frozenset(chr(c) for c in range(0x20, 0x7F)) - {'"', "\\"}
+
+
+class OAuthError(GosimError):
+    """An RFC 6749 §5.2 error, rendered as ``{"error", "error_description"[, "state"]}`` in application/json.
+
+    ``error_description`` starts with the ESIA code portal clients switch on ("ESIA-007014: ...") and is ASCII, as
+    the RFC requires; ``title``/``detail`` stay Russian for the docs. Also used for redirect errors (``params()``).
+    """
+
+    status, code, title = 400, "OAUTH_INVALID_REQUEST", "Некорректный запрос OAuth"
+    detail = "В запросе нет обязательного параметра или параметр некорректен."
+    error = "invalid_request"
+    esia = "ESIA-007014"
+    description = "the request is missing a required parameter or has an invalid one"
+
+    def __init__(self, description: str | None = None, *, esia: str | None = None, state: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(None, headers=headers)
+        self.description = "".join(ch for ch in (description or self.description) if ch in _OAUTH_TEXT)[:300]
+        self.esia = self.esia if esia is None else esia
+        self.state = state
+
+    @property
+    def error_description(self) -> str:
+        return f"{self.esia}: {self.description}" if self.esia else self.description
+
+    def params(self) -> dict[str, str]:
+        out = {"error": self.error, "error_description": self.error_description}
+        if self.state:
+            out["state"] = self.state
+        return out
+
+    def body(self) -> dict[str, Any]:
+        return self.params()
+
+    def response_headers(self) -> dict[str, str]:
+        return {"Content-Type": "application/json", "Cache-Control": "no-store", "Pragma": "no-cache", **self.headers}
+
+    @classmethod
+    def wrap(cls, error: GosimError) -> "OAuthError":
+        """A framework failure (415, 405, 413, bad parameter) on an /oauth2 path, told in the RFC's vocabulary."""
+        if isinstance(error, OAuthError):
+            return error
+        kind: type[OAuthError] = OAuthServerError if error.status >= 500 else OAuthError
+        if error.status == 503:
+            kind = OAuthTemporarilyUnavailable
+        wrapped = kind(error.code.lower().replace("_", " "), headers={
+            k: v for k, v in error.headers.items() if k.lower() in ("retry-after", "allow")
+        })
+        wrapped.status = error.status
+        return wrapped
+
+
+class OAuthInvalidClient(OAuthError):
+    status, code, title = 401, "OAUTH_INVALID_CLIENT", "Система не прошла аутентификацию"
+    detail = "Неизвестный client_id, неверный client_secret или не указан способ аутентификации системы."
+    error, esia = "invalid_client", "ESIA-007053"
+    description = "client authentication failed"
+
+    def __init__(self, description: str | None = None, **kwargs: Any) -> None:
+        super().__init__(description, **kwargs)
+        self.headers.setdefault("WWW-Authenticate", 'Basic realm="gosim"')
+
+
+class OAuthInvalidGrant(OAuthError):
+    code, title = "OAUTH_INVALID_GRANT", "Недействительный код или refresh-токен"
+    detail = "Код авторизации или refresh-токен недействителен, истёк, уже использован или выдан другой системе."
+    error, esia = "invalid_grant", "ESIA-007011"
+    description = "the authorization code or refresh token is invalid"
+
+
+class OAuthUnauthorizedClient(OAuthError):
+    code, title = "OAUTH_UNAUTHORIZED_CLIENT", "Системе не разрешён этот способ"
+    detail = "Системе не разрешено получать токены этим способом (grant_type)."
+    error = "unauthorized_client"
+    description = "the client is not allowed to use this grant type"
+
+
+class OAuthUnsupportedGrantType(OAuthError):
+    code, title = "OAUTH_UNSUPPORTED_GRANT_TYPE", "Неподдерживаемый grant_type"
+    detail = "Поддерживаются authorization_code, refresh_token и client_credentials."
+    error = "unsupported_grant_type"
+    description = "grant_type must be authorization_code, refresh_token or client_credentials"
+
+
+class OAuthUnsupportedResponseType(OAuthError):
+    code, title = "OAUTH_UNSUPPORTED_RESPONSE_TYPE", "Неподдерживаемый response_type"
+    detail = "Поддерживается только response_type=code."
+    error = "unsupported_response_type"
+    description = "response_type must be code"
+
+
+class OAuthInvalidScope(OAuthError):
+    code, title = "OAUTH_INVALID_SCOPE", "Некорректный scope"
+    detail = "Запрошен scope, который не разрешён системе, или scope не указан."
+    error, esia = "invalid_scope", "ESIA-007006"
+    description = "the requested scope is invalid or not allowed for this client"
+
+
+class OAuthAccessDenied(OAuthError):
+    status, code, title = 403, "OAUTH_ACCESS_DENIED", "Пользователь отказал в доступе"
+    detail = "Пользователь отказался предоставить доступ или отменил вход."
+    error, esia = "access_denied", "ESIA-007004"
+    description = "the user denied access"
+
+
+class OAuthUnconfirmedAccount(OAuthAccessDenied):
+    code, title = "OAUTH_UNCONFIRMED_ACCOUNT", "Учётная запись не подтверждена"
+    detail = "Привязать к банку можно только подтверждённую учётную запись Госуслуг."
+    esia = "ESIA-007055"
+    description = "the account is not confirmed; linking requires a confirmed account"
+
+
+class OAuthLoginRequired(OAuthError):
+    code, title = "OAUTH_LOGIN_REQUIRED", "Требуется вход"
+    detail = "prompt=none невозможен: gosim всегда показывает страницу входа."
+    error = "login_required"
+    description = "prompt=none is not possible: the user must log in"
+
+
+class OAuthInvalidToken(OAuthError):
+    """RFC 6750 for /oauth2/userinfo: 401 with a Bearer challenge."""
+
+    status, code, title = 401, "OAUTH_INVALID_TOKEN", "Недействительный токен доступа"
+    detail = "Токен доступа не передан, недействителен, истёк или отозван."
+    error, esia = "invalid_token", ""
+    description = "the access token is invalid"
+
+    def __init__(self, description: str | None = None, **kwargs: Any) -> None:
+        super().__init__(description, **kwargs)
+        self.headers.setdefault("WWW-Authenticate", f'Bearer error="{self.error}", error_description="{self.description}"')
+
+
+class OAuthInsufficientScope(OAuthInvalidToken):
+    status, code, title = 403, "OAUTH_INSUFFICIENT_SCOPE", "Недостаточно прав токена"
+    detail = "Токену не выдан scope openid, нужный для userinfo."
+    error = "insufficient_scope"
+    description = "the access token lacks the openid scope"
+
+
+class OAuthServerError(OAuthError):
+    status, code, title = 500, "OAUTH_SERVER_ERROR", "Внутренняя ошибка сервера авторизации"
+    detail = "Внутренняя ошибка сервера авторизации."
+    error, esia = "server_error", ""
+    description = "internal error"
+
+
+class OAuthTemporarilyUnavailable(OAuthServerError):
+    status, code, title = 503, "OAUTH_TEMPORARILY_UNAVAILABLE", "Сервер авторизации недоступен"
+    detail = "Сервер авторизации временно недоступен; повторите позже."
+    error = "temporarily_unavailable"
+    description = "temporarily unavailable"
+
+
 # -- 5xx ---------------------------------------------------------------------------------------------------------
 class InternalError(GosimError):
     pass
@@ -274,6 +441,16 @@ class ServiceUnavailable(GosimError):
     def __init__(self, retry_after: int = 30, detail: str | None = None, **kwargs: Any) -> None:
         super().__init__(detail, **kwargs)
         self.headers.setdefault("Retry-After", str(max(1, int(retry_after))))
+
+
+class BadGateway(GosimError):
+    status, code, title = 502, "BAD_GATEWAY", "Ошибка шлюза"
+    detail = "Внутренняя система портала ответила ошибкой; повторите позже."
+
+
+class GatewayTimeout(GosimError):
+    status, code, title = 504, "GATEWAY_TIMEOUT", "Шлюз не дождался ответа"
+    detail = "Внутренняя система портала не ответила вовремя; повторите позже."
 
 
 def all_error_classes() -> list[type[GosimError]]:

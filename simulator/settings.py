@@ -41,6 +41,8 @@ class Settings:
     sms_resend_cooldown: int = 60
     sms_max_attempts: int = 3
     login_lock_seconds: int = 900
+    id_token_ttl: int = 10800  # ESIA: exp = iat + 3 h
+    login_ttl: int = 1800  # how long a started login (authorize -> code) may take
     max_body_bytes: int = 65536
     validate_responses: bool = False
     admin_token: str = ""

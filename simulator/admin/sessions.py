@@ -14,7 +14,10 @@ def reset_state(all: bool = False) -> dict:  # noqa: A002 (the spec's name)
         removed = store.clear("")
         for key, doc in meta:
             store.put("_meta", key, doc)
+        services().scenarios.install_file_layer(force=True)  # back to the scenario file the server started with
         return {"reset": "*", "removed": removed - len(meta)}
     sess = session()
-    return {"reset": sess, "removed": store.clear(session_prefix(sess))}
+    # Scenarios, counters and seed live under the session's prefix; its journal records are in the shared ring.
+    forgotten = services().journal.forget(sess)
+    return {"reset": sess, "removed": store.clear(session_prefix(sess)) + forgotten}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from connexion import FlaskApp
@@ -23,12 +24,15 @@ log = logging.getLogger("gosim.errors")
 
 
 def respond(error: e.GosimError) -> ConnexionResponse:
+    headers = error.response_headers()
+    # A subclass may answer in another format (OAuthError: RFC 6749 JSON); the family's own is problem+json.
+    content_type = headers.get("Content-Type", e.PROBLEM_JSON)
     return ConnexionResponse(
         status_code=error.status,
-        mimetype=e.PROBLEM_JSON,
-        content_type=e.PROBLEM_JSON,
+        mimetype=content_type,
+        content_type=content_type,
         body=error.render(),
-        headers=error.response_headers(),
+        headers=headers,
     )
 
 
@@ -72,8 +76,48 @@ def _detail(exc: Exception) -> str | None:
     return str(detail).split("\n\n")[0][:500] if detail else None
 
 
-def handle(_request: Any, exc: Exception) -> ConnexionResponse:
-    return respond(translate(exc))
+class AllowIndex:
+    """Which methods each path of the specs supports, for the Allow header of a 405.
+
+    The router only knows the methods of the first route that matched the path, so the answer comes from the specs.
+    """
+
+    def __init__(self, specs: list[tuple[str, dict]]) -> None:
+        self._routes: list[tuple[re.Pattern[str], set[str], bool]] = []
+        for mount, spec in specs:
+            for path, item in spec.get("paths", {}).items():
+                methods = {m.upper() for m in item if m in {"get", "put", "post", "delete", "patch"}}
+                if "GET" in methods:
+                    methods.add("HEAD")
+                template = re.escape(mount.rstrip("/") + path)
+                pattern = re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", template) + "/?$")
+                self._routes.append((pattern, methods, "{" not in path))
+
+    def allowed(self, path: str) -> str | None:
+        matches = [(supported, literal) for pattern, supported, literal in self._routes if pattern.match(path)]
+        # A literal path (/scenarios/presets) wins over a template that also matches it (/scenarios/{name}).
+        chosen = [m for m, literal in matches if literal] or [m for m, _ in matches]
+        return ", ".join(sorted(set().union(*chosen))) or None
+
+
+def handler(index: AllowIndex | None = None):
+    def handle(request: Any, exc: Exception) -> ConnexionResponse:
+        error = translate(exc)
+        path = str(getattr(getattr(request, "url", None), "path", ""))
+        if isinstance(error, e.MethodNotAllowed) and index is not None:
+            allow = index.allowed(path)
+            if allow:
+                error.headers["Allow"] = allow
+        # Under /oauth2 every failure, the framework's too (415, 405, ...), speaks RFC 6749: a bank's OAuth library
+        # parses nothing else there.
+        if path.startswith("/oauth2/"):
+            error = e.OAuthError.wrap(error)
+        return respond(error)
+
+    return handle
+
+
+handle = handler()
 
 
 def _method_not_allowed(exc: werkzeug.exceptions.MethodNotAllowed) -> None:
@@ -82,9 +126,10 @@ def _method_not_allowed(exc: werkzeug.exceptions.MethodNotAllowed) -> None:
     raise e.MethodNotAllowed(headers={"Allow": allowed} if allowed else None)
 
 
-def install(app: FlaskApp) -> None:
+def install(app: FlaskApp, specs: list[tuple[str, dict]] | None = None) -> None:
+    handle_with_allow = handler(AllowIndex(specs or []))
     for kind in (e.GosimError, ProblemException, HTTPException, Exception):
-        app.add_error_handler(kind, handle)
+        app.add_error_handler(kind, handle_with_allow)
     for status in (404, 405):
-        app.add_error_handler(status, handle)
+        app.add_error_handler(status, handle_with_allow)
     app.app.register_error_handler(werkzeug.exceptions.MethodNotAllowed, _method_not_allowed)

@@ -22,9 +22,18 @@ def get_openid_configuration() -> dict:
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
+        "response_modes_supported": ["query"],
+        "prompt_values_supported": ["consent", "login"],
+        "ui_locales_supported": ["ru"],
         "scopes_supported": scopes,
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "urn:esia:sbj_id"],
+        "claims_supported": [
+            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "at_hash", "urn:esia:sbj_id", "urn:esia:sbj",
+            "urn:esia:sid", "family_name", "given_name", "middle_name", "name", "birthdate", "gender", "phone_number",
+            "email", "snils", "inn",
+        ],
     }
 
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
+import re
 from datetime import date
 from typing import Any
 
@@ -84,19 +83,18 @@ class CitizenService:
             views = [v for v in views if (v.get("vehicle") or {}).get("number_plate", "").upper() == wanted]
         # Newest first, then by УИН, so pages are stable whatever the clock does.
         views.sort(key=lambda v: (v["issued_date"], v["uin"]), reverse=True)
-        start = 0
+        total = len(views)
         if cursor:
+            # A cursor is a position in the sort order, not a pointer to an item, so it stays valid when
+            # the item it names leaves the list (paid, filtered out): the page starts right after that position.
             after = _decode_cursor(cursor)
-            positions = [i for i, v in enumerate(views) if v["uin"] == after]
-            if not positions:
-                raise InvalidCursor()
-            start = positions[0] + 1
-        page = views[start : start + limit]
-        more = start + limit < len(views)
+            views = [v for v in views if (v["issued_date"], v["uin"]) < after]
+        page = views[:limit]
+        more = limit < len(views)
         return {
             "items": page,
-            "total": len(views),
-            "next_cursor": _encode_cursor(page[-1]["uin"]) if more and page else None,
+            "total": total,
+            "next_cursor": _encode_cursor(page[-1]["issued_date"], page[-1]["uin"]) if more and page else None,
         }
 
     def get_charge(self, session: str, oid: int, uin: str, kind: str) -> dict[str, Any]:
@@ -222,15 +220,16 @@ def _balance_status(amount: int, paid: int, past_due: bool) -> str:
     return "partially_paid" if paid > 0 else "unpaid"
 
 
-def _encode_cursor(uin: str) -> str:
-    return base64.urlsafe_b64encode(uin.encode()).rstrip(b"=").decode()
+def _encode_cursor(issued: str, uin: str) -> str:
+    return f"{issued}_{uin}"
 
 
-def _decode_cursor(cursor: str) -> str:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise InvalidCursor() from exc
-    if not raw.isdigit():
+_CURSOR = re.compile(r"^(\d{4}-\d{2}-\d{2})_(\d{20}|\d{25})$")
+
+
+def _decode_cursor(cursor: str) -> tuple[str, str]:
+    """Keyset pagination: the cursor is the (date, УИН) position the last page ended at, compared as strings."""
+    match = _CURSOR.match(cursor)
+    if not match:
         raise InvalidCursor()
-    return raw
+    return match.group(1), match.group(2)

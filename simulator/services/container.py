@@ -9,8 +9,15 @@ from ..storage import Store
 from .citizens import CitizenService
 from .clients import ClientRegistry
 from .clock import ClockService
+from .consents import ConsentService
 from .directory import Directory
+from .identity import IdentityService
+from .journal import Journal
+from .oauth import OAuthService
+from .payments import PaymentService
+from .scenarios import ScenarioService
 from .tokens import TokenService
+from .webhooks import WebhookService
 
 
 @dataclass
@@ -22,3 +29,10 @@ class Services:
     clients: ClientRegistry
     tokens: TokenService
     citizens: CitizenService
+    webhooks: WebhookService
+    payments: PaymentService
+    scenarios: ScenarioService
+    journal: Journal
+    consents: ConsentService
+    oauth: OAuthService
+    identity: IdentityService

@@ -1,0 +1,83 @@
+"""Per-client transport rules from fixtures/clients.yaml: IP allowlist (403) and mandatory HMAC request signing (401)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..domain.signing import SignatureError, check_request_signature, ip_allowed
+from ..errors import IpNotAllowed, SignatureInvalid
+from ..services.tokens import TokenInfo
+
+if TYPE_CHECKING:
+    from ..services.container import Services
+
+TIMESTAMP_HEADER = b"x-gosim-timestamp"
+SIGNATURE_HEADER = b"x-gosim-request-signature"
+
+
+def _token(scope: dict) -> TokenInfo | None:
+    """The token connexion's security step verified for this request (None for unsecured operations)."""
+    info = ((scope.get("extensions") or {}).get("connexion_context") or {}).get("token_info")
+    token = info.get("info") if isinstance(info, dict) else None
+    return token if isinstance(token, TokenInfo) else None
+
+
+class ClientGuardMiddleware:
+    """Pure ASGI, placed after security so the client id comes from the verified token, never from a header."""
+
+    def __init__(self, app: Any, services: "Services") -> None:
+        self.app = app
+        self.services = services
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        token = _token(scope) if scope["type"] == "http" else None
+        client = self.services.clients.get(token.client_id) if token else None
+        if client is None or not (client.ip_allowlist or client.signing_secret):
+            await self.app(scope, receive, send)
+            return
+        if client.ip_allowlist:
+            address = (scope.get("client") or (None,))[0]
+            if not ip_allowed(address, client.ip_allowlist):
+                raise IpNotAllowed(f"Адрес {address} не входит в список разрешённых для системы {client.client_id}.")
+        if client.signing_secret:
+            body = b""
+            more = True
+            while more:
+                message = await receive()
+                if message["type"] != "http.request":
+                    break
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+            headers = dict(scope.get("headers") or [])
+            path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+            if scope.get("query_string"):
+                path += "?" + scope["query_string"].decode("latin-1")
+            try:
+                check_request_signature(
+                    client.signing_secret, scope["method"], path,
+                    _header(headers, TIMESTAMP_HEADER), _header(headers, SIGNATURE_HEADER), body,
+                    now=self.services.clock.base.now().timestamp(), max_skew=client.signing_max_skew,
+                )
+            except SignatureError as exc:
+                raise SignatureInvalid(f"Подпись запроса не принята: {exc}.") from None
+            receive = _replay(body)
+        await self.app(scope, receive, send)
+
+
+def _header(headers: dict[bytes, bytes], name: bytes) -> str | None:
+    value = headers.get(name)
+    return value.decode("latin-1") if value is not None else None
+
+
+def _replay(body: bytes) -> Any:
+    """A receive() that hands the already-read body to the rest of the stack once, then waits like the server would."""
+    sent = False
+
+    async def receive() -> dict:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive

@@ -1,0 +1,125 @@
+"""Records every call outside /_sim in the journal, masked, after its answer; pure ASGI, never fails a request."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from typing import TYPE_CHECKING, Any
+
+from ..domain.masking import mask_body, mask_headers, mask_query, mask_text
+from ..errors import GosimError
+from ..scenarios.middleware import ADMIN_PREFIX, TRACE_KEY
+from ..services.sessions import parse_session
+from .callers import client_from_authorization
+
+if TYPE_CHECKING:
+    from ..services.container import Services
+
+CAPTURE_BYTES = 8192
+_ERROR_CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
+log = logging.getLogger("gosim.journal")
+
+
+def _problem_kept(masked: Any, raw: bytes, content_type: str) -> Any:
+    """A problem's `code` is an error code, not an SMS or authorization code: put it back once the rest is masked."""
+    if not isinstance(masked, dict) or "problem+json" not in content_type:
+        return masked
+    try:
+        code = json.loads(raw).get("code")
+    except (ValueError, AttributeError):
+        return masked
+    if isinstance(code, str) and _ERROR_CODE.fullmatch(code):
+        masked["code"] = code
+    return masked
+
+
+class JournalMiddleware:
+    """Sits outside the exception layer, so it sees the answer the client got, problem bodies included."""
+
+    def __init__(self, app: Any, services: "Services") -> None:
+        self.app = app
+        self.services = services
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        journal = self.services.journal
+        if scope["type"] != "http" or not journal.enabled or scope.get("path", "").startswith(ADMIN_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        trace: dict[str, Any] = {}
+        scope[TRACE_KEY] = trace
+        started = time.perf_counter()
+        request_body = bytearray()
+        request_cut = False
+        answer: dict[str, Any] = {"status": 0, "headers": [], "body": bytearray(), "cut": False}
+
+        async def recording_receive() -> dict:
+            nonlocal request_cut
+            message = await receive()
+            if message["type"] == "http.request":
+                chunk = message.get("body", b"")
+                room = CAPTURE_BYTES - len(request_body)
+                request_body.extend(chunk[:max(room, 0)])
+                request_cut = request_cut or len(chunk) > room
+            return message
+
+        async def recording_send(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                answer["status"] = message["status"]
+                answer["headers"] = message.get("headers", [])
+            elif message["type"] == "http.response.body" and answer["status"] >= 400:
+                chunk = message.get("body", b"")
+                room = CAPTURE_BYTES - len(answer["body"])
+                answer["body"].extend(chunk[:max(room, 0)])
+                answer["cut"] = answer["cut"] or len(chunk) > room
+            await send(message)
+
+        try:
+            await self.app(scope, recording_receive, recording_send)
+        except BaseException:
+            answer["status"] = answer["status"] or 500
+            raise
+        finally:
+            try:
+                self._record(scope, trace, answer, bytes(request_body), request_cut, time.perf_counter() - started)
+            except Exception as exc:  # the journal is a witness; losing one record must not fail the call
+                log.warning("journal record failed: %r", exc)
+
+    def _record(self, scope: dict, trace: dict, answer: dict, body: bytes, cut: bool, elapsed: float) -> None:
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])]
+        lower = {k.lower(): v for k, v in headers}
+        raw_session = lower.get("x-gosim-session")
+        try:
+            session = parse_session(raw_session)
+        except GosimError:
+            session = "(invalid)"
+        clock_session = session if session != "(invalid)" else parse_session(None)
+        at = self.services.clock.for_session(clock_session).now()
+        response_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in answer["headers"]]
+        response_type = next((v for k, v in response_headers if k.lower() == "content-type"), "")
+        status = int(answer["status"])
+        outcome = trace.get("outcome") or ("answered" if status else "no-answer")
+        entry: dict[str, Any] = {
+            "at": at.isoformat().replace("+00:00", "Z"),
+            "session": session,
+            "method": scope.get("method", ""),
+            "path": mask_text(scope.get("path", "")),
+            "query": mask_query(scope.get("query_string", b"").decode("latin-1")),
+            "operation": trace.get("operation"),
+            "client": trace.get("client") or client_from_authorization(lower.get("authorization")),
+            "status": status,
+            "outcome": outcome,
+            "fault": trace.get("fault"),
+            "duration_ms": round(elapsed * 1000, 1),
+            "request": {
+                "headers": mask_headers(headers),
+                "body": mask_body(body, lower.get("content-type", ""), complete=not cut),
+            },
+            "response": {
+                "headers": mask_headers(response_headers),
+                "body": _problem_kept(mask_body(bytes(answer["body"]), response_type, complete=not answer["cut"]),
+                                      bytes(answer["body"]), response_type),
+            },
+        }
+        self.services.journal.append(entry)
