@@ -82,6 +82,7 @@ def build_services(settings: Settings) -> Services:
         store, clock, seed=settings.seed, fixtures=Path(settings.fixtures), scenario_file=settings.scenarios,
         operations=known_operations(spec_dir()),
     )
+    webhooks.consult(scenarios.webhook_decision)  # rules with `match: {target: webhook}` act on deliveries
     consents = ConsentService(store, clock, clients)
     oauth = OAuthService(settings, store, clock, clients, directory, tokens, consents)
     identity = IdentityService(settings, store, clock, directory, clients, consents, oauth)

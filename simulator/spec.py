@@ -40,6 +40,7 @@ def load_spec(name: str) -> dict[str, Any]:
     components = spec.setdefault("components", {})
 
     def walk(node: Any, base: Path) -> Any:
+        """Rewrites refs in place; new component entries are walked as they are added, so iterate a snapshot."""
         if isinstance(node, dict):
             ref = node.get("$ref")
             # A local ref inside a shared file points into that file, not into the spec that pulled it in.
@@ -54,9 +55,13 @@ def load_spec(name: str) -> dict[str, Any]:
                     bucket[local_name] = {}  # reserve first: refs may be recursive
                     bucket[local_name] = walk(copy.deepcopy(_pointer(_load_yaml(target_file), pointer)), target_file)
                 return {"$ref": f"#/components/{section}/{local_name}"}
-            return {k: walk(v, base) for k, v in node.items()}
+            for key in list(node):
+                node[key] = walk(node[key], base)
+            return node
         if isinstance(node, list):
-            return [walk(v, base) for v in node]
+            for i, value in enumerate(node):
+                node[i] = walk(value, base)
+            return node
         return node
 
     return walk(spec, root)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from connexion import context as cx
 
+from ..errors import NotFound
 from ..services.sessions import HEADER, parse_session
 from ..services.tokens import TokenInfo
 
@@ -13,6 +15,7 @@ if TYPE_CHECKING:
     from ..services.container import Services
 
 SCOPE_KEY = "gosim"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class RequestContextMiddleware:
@@ -24,6 +27,10 @@ class RequestContextMiddleware:
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
+            if _CONTROL.search(scope.get("path", "")):
+                # No route has control characters; the routers disagree on whether one matches (Flask's does,
+                # connexion's does not), so answer before either of them is asked.
+                raise NotFound()
             raw = None
             for name, value in scope.get("headers", []):
                 if name == b"x-gosim-session":

@@ -47,6 +47,8 @@ def translate(exc: Exception) -> e.GosimError:
     if isinstance(exc, UnsupportedMediaTypeProblem):
         return e.UnsupportedMediaType()
     if isinstance(exc, BadRequestProblem):
+        if _detail(exc) == "RequestBody is required":
+            return e.ValidationFailed("Тело запроса обязательно.", errors=[e.field_error("(body)", "is required")])
         return e.InvalidParameter(_detail(exc))
     status = getattr(exc, "status_code", None) or getattr(exc, "status", None)
     if status == 404:

@@ -101,8 +101,10 @@ class StrictJSONBodyValidator(JSONRequestBodyValidator):
         return parse_json(raw)
 
     def _validate(self, body: t.Any) -> t.Optional[dict]:
-        if body is None and not self._nullable:
-            raise ValidationFailed("Тело запроса обязательно.", errors=[field_error("(body)", "is required")])
+        if body is None:
+            if self._required and not self._nullable:
+                raise ValidationFailed("Тело запроса обязательно.", errors=[field_error("(body)", "is required")])
+            return None  # an optional body that was not sent
         errors = schema_errors(self._compiled.iter_errors(body))
         if errors:
             raise ValidationFailed(errors=errors)

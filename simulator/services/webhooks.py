@@ -62,6 +62,7 @@ class WebhookService:
         # A claimed delivery whose worker died is retried once its lease runs out (at-least-once delivery).
         self._lease_ms = int(self.timeout * 1000 * 2) + 5000
         self._periodic: list[Callable[[], Any]] = []
+        self._decide: Callable[[str, str, str], Any] | None = None
         self.dispatcher = Dispatcher(self, poll_seconds=max(0.01, settings.webhook_poll_ms / 1000))
 
     # -- time -----------------------------------------------------------------------------------------------------
@@ -203,6 +204,28 @@ class WebhookService:
 
         return self._store.atomic(take)
 
+    def consult(self, decide: Callable[[str, str, str], Any]) -> None:
+        """Ask `decide(session, client_id, event_type)` before each attempt: the scenarios' say on the receiver.
+
+        It answers None (deliver as usual) or a decision with `delay` (the receiver is slow), `error` (it answered
+        that status) or `broken` (the connection broke); the attempt is journaled and retried like a real failure.
+        """
+        self._decide = decide
+
+    def _scenario_outcome(self, session: str, doc: dict[str, Any]) -> tuple[float, int | None, str | None]:
+        """(delay, status, error) the scenarios impose on this attempt; no error means: really deliver it."""
+        decision = self._decide(session, doc["client_id"], doc["type"]) if self._decide else None
+        if decision is None:
+            return 0.0, None, None
+        label = f" (scenario {decision.label})" if decision.label else ""
+        if decision.delay >= self.timeout:
+            return self.timeout, None, f"timeout{label}"
+        if decision.error is not None:
+            return decision.delay, decision.error.status, f"HTTP {decision.error.status}{label}"
+        if decision.broken is not None:
+            return decision.delay, None, f"connection {decision.broken.mode}{label}"
+        return decision.delay, None, None
+
     def _attempt(self, http: httpx.Client, session: str, doc: dict[str, Any], lease: str) -> None:
         client = self._clients.get(doc["client_id"])
         secret = (client.webhook_secret if client else None) or ""
@@ -218,18 +241,20 @@ class WebhookService:
             "X-Gosim-Delivery-Attempt": str(number),
             "X-Gosim-Signature": webhook_signature(secret, t, body),
         }
-        code: int | None = None
-        error: str | None = None
         clock = time.monotonic()
-        try:
-            response = http.post(doc["url"], content=body, headers=headers, timeout=self.timeout)
-            code = response.status_code
-            if not 200 <= code < 300:
-                error = f"HTTP {code}"
-        except httpx.TimeoutException:
-            error = "timeout"
-        except Exception as exc:  # refused, reset, a URL httpx will not take: each is a failed attempt, journaled
-            error = f"{type(exc).__name__}: {str(exc)[:200]}"
+        delay, code, error = self._scenario_outcome(session, doc)
+        if delay > 0:
+            time.sleep(delay)  # the dispatcher's own thread: a slow receiver delays deliveries, never API calls
+        if error is None:
+            try:
+                response = http.post(doc["url"], content=body, headers=headers, timeout=self.timeout)
+                code = response.status_code
+                if not 200 <= code < 300:
+                    error = f"HTTP {code}"
+            except httpx.TimeoutException:
+                error = "timeout"
+            except Exception as exc:  # refused, reset, a URL httpx will not take: each is a failed attempt, journaled
+                error = f"{type(exc).__name__}: {str(exc)[:200]}"
         took = int((time.monotonic() - clock) * 1000)
         self._record(session, doc["id"], lease, {
             "n": number, "at": _iso(started), "status_code": code, "error": error, "duration_ms": took,

@@ -198,3 +198,16 @@ def test_the_clock_refuses_to_leave_the_century(client):
     body = assert_problem(client.post("/_sim/clock/advance", json={"duration": "P999999W"}), 422, "VALIDATION_FAILED")
     assert body["errors"][0]["field"] == "duration"
     assert client.get("/_sim/clock").status_code == 200
+
+
+def test_a_path_with_a_newline_is_a_404_not_a_crash(client, mint):
+    for path in ("/api/v1/fines/%0Aabc", "/_sim/scenarios/%0D%0A", "/api/v1/payments/%00"):
+        r = client.get(path, headers=bearer(mint("fines payments", oid=None)))
+        assert r.status_code == 404, (path, r.text)
+        assert r.json()["code"] == "NOT_FOUND"
+
+
+def test_a_required_body_that_is_missing_names_the_body(client):
+    r = client.post("/_sim/tokens", headers={"Content-Type": "application/json"})
+    body = assert_problem(r, 422, "VALIDATION_FAILED")
+    assert body["errors"] == [{"field": "(body)", "message": "is required"}]

@@ -85,3 +85,30 @@ def test_time_settled_payments_settle_and_notify_without_anyone_polling(live_ser
         c.post("/_sim/clock/advance", json={"duration": "PT1H"}, headers={"X-Gosim-Session": session_id})
     got = receiver.wait_for(lambda rs: "payment.succeeded" in _types(rs))
     assert _types(got) == ["payment.created", "payment.processing", "payment.succeeded"]
+
+
+def test_a_flapping_receiver_scenario_fails_attempts_that_are_retried_until_delivered(live_server):
+    session = "webhook-flapping-preset"  # fixed: the preset's seeded draws are then the same on every run
+    r = WebhookReceiver()
+    try:
+        with live_server.client() as c:
+            c.post("/_sim/reset", headers={"X-Gosim-Session": session})
+            enabled = c.post("/_sim/scenarios/webhook-receiver-flapping/enable", headers={"X-Gosim-Session": session})
+            assert enabled.status_code == 200, enabled.text
+            bank = live_headers(c, session)
+            body = payment_body(callback_url=r.url)
+            pid = c.post("/api/v1/payments", json=body, headers={**bank, "Idempotency-Key": new_key()}).json()["id"]
+            assert c.get(f"/api/v1/payments/{pid}", headers=bank).json()["status"] == "succeeded"
+        got = r.wait_for(lambda rs: len(rs) == 3, timeout=30)
+        # Simulated failures never reach the receiver: it sees each event once, and every one answered 200.
+        assert sorted(x.headers["X-Gosim-Event-Type"] for x in got) == [
+            "payment.created", "payment.processing", "payment.succeeded"]
+        with live_server.client() as c:
+            journal = c.get("/_sim/webhooks", params={"payment_id": pid}, headers={"X-Gosim-Session": session}).json()
+        attempts = [a for e in journal["items"] for a in e["attempts"]]
+        failed = [a for a in attempts if a["error"]]
+        assert failed, "the preset must have failed at least one attempt"
+        assert all("scenario webhook-receiver-flapping" in a["error"] for a in failed)
+        assert {e["status"] for e in journal["items"]} == {"delivered"}
+    finally:
+        r.close()
