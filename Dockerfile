@@ -9,11 +9,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 RUN useradd --create-home --uid 10001 gosim && mkdir -p /var/lib/gosim && chown gosim /var/lib/gosim
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py MANIFEST.in README.md ./
 COPY simulator ./simulator
 COPY openapi ./openapi
 COPY fixtures ./fixtures
-RUN pip install --no-cache-dir . && cp -r openapi fixtures "$(python -c 'import simulator, os; print(os.path.dirname(simulator.__file__))')/"
+# The wheel carries openapi/ and fixtures/ inside the simulator package (setup.py), so the sources can go.
+RUN pip install --no-cache-dir . && cd / && rm -rf /app/simulator /app/openapi /app/fixtures /app/build
 
 USER gosim
 VOLUME ["/var/lib/gosim"]

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test fuzz system-deps bench fixtures clean
+.PHONY: run test fuzz system-deps bench fixtures soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ fixtures: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# Mixed traffic with scenarios on for SOAK_SECONDS (default 600), sampling RSS and open fds of master and workers;
+# writes the summary into docs/reliability.md (the raw samples go to test-artifacts/soak.json).
+SOAK_SECONDS ?= 600
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py --seconds $(SOAK_SECONDS) --doc
 
 clean:
 	rm -rf $(VENV) .gosim .pytest_cache test-artifacts

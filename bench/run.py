@@ -11,6 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
+import load  # noqa: E402
 import startup  # noqa: E402
 
 HEADER = """# Performance
@@ -21,11 +22,18 @@ and noisy. Re-run it to refresh this page: the numbers below are from one run on
 
 
 def main() -> None:
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    load1, load5, _ = os.getloadavg()
+    machine = (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; load average "
+               f"{load1:.1f} / {load5:.1f} (1 / 5 min) when the run began: anything above ~0.5 means other work "
+               "shared the cores and every absolute number below is depressed")
     sections = [HEADER, f"Run on {datetime.date.today().isoformat()}, {machine}.", ""]
+    sections += load.main()
+    sections += [""]
     sections += startup.main()
     sections += ["", "## Reproduce", "", "```sh", "make bench                      # everything, writes this file",
-                 ".venv/bin/python bench/startup.py  # start-up and generation only, prints the tables", "```", ""]
+                 ".venv/bin/python bench/startup.py  # start-up and generation only, prints the tables",
+                 ".venv/bin/python bench/load.py     # the wrk runs only (GOSIM_BENCH_SECONDS=N per run, default 10)",
+                 "```", ""]
     sections += [line for line in (ROOT / "bench" / "NOTES.md").read_text(encoding="utf-8").splitlines()]
     (ROOT / "docs" / "performance.md").write_text("\n".join(sections) + "\n", encoding="utf-8")
     print((ROOT / "docs" / "performance.md").read_text(encoding="utf-8"))

@@ -19,8 +19,10 @@ from .http import problems, swagger
 from .admin.guard import AdminGuardMiddleware
 from .http.context import RequestContextMiddleware
 from .http.journal import JournalMiddleware
+from .http.observe import ObservabilityMiddleware
 from .http.client_guard import ClientGuardMiddleware
 from .http.limits import BodyLimitMiddleware
+from .http.paths import EmptySegmentMiddleware
 from .http.resolver import SnakeCaseResolver
 from .http.validation import StrictJSONBodyValidator
 from .scenarios.loader import ScenarioFileError, known_operations, load_file
@@ -35,6 +37,7 @@ from .services.directory import Directory
 from .services.identity import IdentityService
 from .services.oauth import OAuthService
 from .services.journal import Journal
+from .services.metrics import MetricsService
 from .services.payments import PaymentService, check_payment_settings
 from .services.scenarios import ScenarioService
 from .services.tokens import SigningKey, TokenService
@@ -44,7 +47,7 @@ from .spec import SPECS, load_spec, spec_dir
 from .storage import open_store
 
 # Where each spec is mounted, and under which name Swagger UI lists it.
-_MOUNTS = {"idp": "/", "citizen": "/api/v1", "payments": "/api/v1", "admin": "/_sim"}
+_MOUNTS = {"idp": "/", "citizen": "/api/v1", "payments": "/api/v1", "admin": "/_sim", "ops": "/"}
 
 
 class ConfigurationError(SystemExit):
@@ -86,11 +89,13 @@ def build_services(settings: Settings) -> Services:
     consents = ConsentService(store, clock, clients)
     oauth = OAuthService(settings, store, clock, clients, directory, tokens, consents)
     identity = IdentityService(settings, store, clock, directory, clients, consents, oauth)
+    metrics = MetricsService(store)
+    webhooks.add_periodic(metrics.flush)  # the dispatcher thread moves the counters to the store, off the request path
     return Services(
         consents=consents, oauth=oauth, identity=identity,
         settings=settings, store=store, clock=clock, directory=directory, clients=clients, tokens=tokens,
         citizens=citizens, webhooks=webhooks, payments=payments,
-        scenarios=scenarios, journal=Journal(store, settings.journal_size),
+        scenarios=scenarios, journal=Journal(store, settings.journal_size), metrics=metrics,
     )
 
 
@@ -139,10 +144,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
                     # RFC 6749 §3.1: an authorization server MUST ignore parameters it does not know.
                     strict_validation=name != "idp")
     problems.install(app, [(_MOUNTS[name], spec) for name, spec in specs.items()])
+    # Outermost of ours: request id on every answer, metrics and the access log see the final status and latency.
+    app.add_middleware(ObservabilityMiddleware, MiddlewarePosition.BEFORE_EXCEPTION, services=services)
     # Outside the exception layer, so the journal records the answer the client got, problem bodies included.
     app.add_middleware(JournalMiddleware, MiddlewarePosition.BEFORE_EXCEPTION, services=services)
     app.add_middleware(AdminGuardMiddleware, MiddlewarePosition.BEFORE_SWAGGER, settings=settings)
-    app.add_middleware(BodyLimitMiddleware, MiddlewarePosition.BEFORE_ROUTING, max_bytes=settings.max_body_bytes)
+    app.add_middleware(EmptySegmentMiddleware, MiddlewarePosition.BEFORE_ROUTING)  # "//x" would reach Flask: a 500
+    app.add_middleware(BodyLimitMiddleware, MiddlewarePosition.BEFORE_ROUTING, max_bytes=settings.max_body_bytes,
+                       timeout=settings.body_timeout)
     app.add_middleware(RequestContextMiddleware, MiddlewarePosition.BEFORE_ROUTING, services=services)
     # After routing (the operation id is known), before security: faults hit a call whatever its token.
     app.add_middleware(ScenarioMiddleware, MiddlewarePosition.BEFORE_SECURITY, services=services)

@@ -13,7 +13,7 @@ from .settings import Settings
 def _serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env(
         host=args.host, port=args.port, workers=args.workers, storage=args.storage, seed=args.seed,
-        fixtures=args.fixtures, data=args.data, scenarios=args.scenarios,
+        fixtures=args.fixtures, data=args.data, scenarios=args.scenarios, log_format=args.log_format,
     )
     from .server import serve
 
@@ -68,6 +68,14 @@ def _check_scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
+def _generate_docs(args: argparse.Namespace) -> int:
+    from .docs_gen import generate
+
+    for path in generate(Path(args.out)):
+        print(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gosim", description="Gosuslugi portal simulator for banks.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -81,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--fixtures", help="fixtures directory (GOSIM_FIXTURES)")
     serve.add_argument("--data", help="generated dataset (persons.jsonl or its directory) to load too (GOSIM_DATA)")
     serve.add_argument("--scenarios", help="scenario file to load at start (GOSIM_SCENARIOS)")
+    serve.add_argument("--log-format", choices=("json", "text", "off"),
+                       help="gosim's log lines: json (default), text, or off (GOSIM_LOG_FORMAT)")
     serve.set_defaults(func=_serve)
 
     fixtures = sub.add_parser("fixtures", help="generate or validate fixture data")
@@ -100,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     check = ssub.add_parser("check", help="validate a scenario file; every problem is printed with its line and field")
     check.add_argument("file")
     check.set_defaults(func=_check_scenarios)
+
+    docs = sub.add_parser("docs", help="reference documentation generated from the code")
+    dsub = docs.add_subparsers(dest="docs_command", required=True)
+    gen_docs = dsub.add_parser("generate", help="write errors.md, settings.md, magic-values.md, scenario-presets.md")
+    gen_docs.add_argument("--out", default="docs/reference")
+    gen_docs.set_defaults(func=_generate_docs)
     return parser
 
 

@@ -226,6 +226,11 @@ class PaymentStateConflict(Conflict):
         self.extra.update({"current_status": state, "action": action})
 
 
+class RequestTimeout(GosimError):
+    status, code, title = 408, "REQUEST_TIMEOUT", "Тело запроса не получено вовремя"
+    detail = "Тело запроса не пришло целиком за отведённое время; соединение закрыто."
+
+
 class PayloadTooLarge(GosimError):
     status, code, title = 413, "PAYLOAD_TOO_LARGE", "Слишком большой запрос"
     detail = "Тело запроса больше 64 КБ."

@@ -35,7 +35,10 @@ class _Gunicorn(BaseApplication):
 
     def load(self) -> Any:
         from .app import create_app
+        from .logs import configure
 
+        # In each worker, after gunicorn set up its own loggers: ours get a handler of their own, theirs are untouched.
+        configure(self.settings.log_format, self.settings.log_level)
         return create_app(self.settings)
 
 
@@ -43,5 +46,7 @@ def serve(settings: Settings) -> int:
     from .app import check_settings
 
     check_settings(settings)  # refuse before forking anything
+    if settings.log_format not in ("json", "text", "off"):
+        raise SystemExit(f"gosim: GOSIM_LOG_FORMAT={settings.log_format!r}: expected json, text or off")
     _Gunicorn(settings).run()
     return 0

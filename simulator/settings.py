@@ -44,6 +44,7 @@ class Settings:
     id_token_ttl: int = 10800  # ESIA: exp = iat + 3 h
     login_ttl: int = 1800  # how long a started login (authorize -> code) may take
     max_body_bytes: int = 65536
+    body_timeout: int = 10  # seconds a request body may take to arrive (slow or lying Content-Length -> 408)
     validate_responses: bool = False
     admin_token: str = ""
     journal_size: int = 1000
@@ -55,6 +56,7 @@ class Settings:
     webhook_timeout_ms: int = 5000
     webhook_poll_ms: int = 250
     log_level: str = "warning"
+    log_format: str = "json"  # gosim's own log lines under `gosim serve`: json | text | off (simulator/logs.py)
 
     @property
     def issuer(self) -> str:

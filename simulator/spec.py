@@ -11,7 +11,7 @@ import yaml
 
 from .settings import resource_path
 
-SPECS = ("idp", "citizen", "payments", "admin")
+SPECS = ("idp", "citizen", "payments", "admin", "ops")
 
 
 def spec_dir() -> Path:

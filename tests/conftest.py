@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from importlib.metadata import entry_points
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
 
@@ -13,6 +14,10 @@ from simulator.settings import Settings
 
 from support.redis_server import RedisServer
 from support.server import LiveServer, start_server
+
+# The plugin is registered by the package's pytest11 entry point; a checkout whose install predates it loads it here.
+if not any(ep.name == "gosim" for ep in entry_points(group="pytest11")):
+    pytest_plugins = ["simulator.pytest_plugin"]
 
 # One fixed start for in-process apps, so tests that reason about dates see the same anchor every run.
 CLOCK_START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -63,13 +68,12 @@ def session_id() -> str:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[LiveServer]:
-    """The real server: gunicorn, 2 uvicorn workers, SQLite store; shared by the session, isolated per test by X-Gosim-Session."""
-    server = start_server(tmp_path_factory.mktemp("live"), workers=2)
-    try:
-        yield server
-    finally:
-        server.stop()
+def live_server(gosim_server):
+    """The real server: gunicorn, 2 uvicorn workers, SQLite store; shared by the session, isolated per test by X-Gosim-Session.
+
+    It is the pytest plugin's server (simulator/pytest_plugin.py), so the suite and the `gosim` fixture share one.
+    """
+    return gosim_server
 
 
 @pytest.fixture(scope="session")

@@ -110,8 +110,11 @@ def mask_body(raw: bytes, content_type: str, *, limit: int = 4096, complete: boo
         return f"<{len(raw)} bytes>"
     if kind.endswith("json"):
         try:
-            return mask_value(json.loads(text))
-        except ValueError:
+            masked = mask_value(json.loads(text))
+            # A lone surrogate escape (\ud800) parses but cannot be stored as UTF-8; keep such a body as text.
+            json.dumps(masked, ensure_ascii=False).encode("utf-8")
+            return masked
+        except ValueError:  # UnicodeEncodeError included
             pass
     if kind == "application/x-www-form-urlencoded":
         return {k: (MASK if is_sensitive_key(k) and v else mask_text(v)) for k, v in parse_qsl(text, keep_blank_values=True)}

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from connexion import context as cx
 
 from ..errors import NotFound
+from ..services.clock import REQUEST_CLOCKS
 from ..services.sessions import HEADER, parse_session
 from ..services.tokens import TokenInfo
 
@@ -37,6 +38,14 @@ class RequestContextMiddleware:
                     raw = value.decode("latin-1")
                     break
             scope[SCOPE_KEY] = {"services": self.services, "session_raw": raw}
+            if not scope.get("path", "").startswith("/_sim"):
+                # Memoise the session clock for this call (the control API writes clocks, so it reads them fresh).
+                memo = REQUEST_CLOCKS.set({})
+                try:
+                    await self.app(scope, receive, send)
+                finally:
+                    REQUEST_CLOCKS.reset(memo)
+                return
         await self.app(scope, receive, send)
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..domain.masking import mask_body, mask_headers, mask_query, mask_text
 from ..errors import GosimError
-from ..scenarios.middleware import ADMIN_PREFIX, TRACE_KEY
+from ..scenarios.middleware import TRACE_KEY, is_control
 from ..services.sessions import parse_session
 from .callers import client_from_authorization
 
@@ -44,7 +44,7 @@ class JournalMiddleware:
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         journal = self.services.journal
-        if scope["type"] != "http" or not journal.enabled or scope.get("path", "").startswith(ADMIN_PREFIX):
+        if scope["type"] != "http" or not journal.enabled or is_control(scope.get("path", "")):
             await self.app(scope, receive, send)
             return
         trace: dict[str, Any] = {}

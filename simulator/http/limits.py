@@ -1,10 +1,11 @@
-"""Body size limit (64 KB by default) enforced while the body streams in, before anything parses it."""
+"""Body size limit (64 KB by default) and body time limit, enforced while the body streams in, before parsing."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from ..errors import MalformedRequest, PayloadTooLarge
+from ..errors import MalformedRequest, PayloadTooLarge, RequestTimeout
 
 
 class BodyLimitMiddleware:
@@ -14,9 +15,35 @@ class BodyLimitMiddleware:
     validation entirely; reading it here (it is at most 64 KB) and declaring its length closes that hole.
     """
 
-    def __init__(self, app: Any, max_bytes: int) -> None:
+    def __init__(self, app: Any, max_bytes: int, timeout: float = 10) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
+
+    def _deadline(self) -> Any:
+        """receive() with one deadline for the whole body (from the first read), else 408 and the connection closed.
+
+        A client that declares more than it sends, or trickles its body in a byte at a time, would otherwise hold a
+        worker's connection and task for as long as it likes; a per-read timeout would not stop the trickle.
+        """
+        loop = asyncio.get_running_loop()
+        ends: list[float] = []
+        complete = False
+
+        async def next_message(receive: Any) -> dict:
+            nonlocal complete
+            if complete:  # after the body, receive() waits for a disconnect: no deadline on that
+                return await receive()
+            if not ends:
+                ends.append(loop.time() + self.timeout)
+            try:
+                message = await asyncio.wait_for(receive(), max(ends[0] - loop.time(), 0.001))
+            except asyncio.TimeoutError:
+                raise RequestTimeout(headers={"Connection": "close"}) from None
+            complete = message["type"] != "http.request" or not message.get("more_body", False)
+            return message
+
+        return next_message
 
     def _too_large(self) -> PayloadTooLarge:
         return PayloadTooLarge(f"Тело запроса больше {self.max_bytes // 1024} КБ.")
@@ -27,6 +54,7 @@ class BodyLimitMiddleware:
             return
         declared = None
         chunked = False
+        next_message = self._deadline()
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
@@ -42,7 +70,7 @@ class BodyLimitMiddleware:
         if declared is None and chunked:
             body = bytearray()
             while True:
-                message = await receive()
+                message = await next_message(receive)
                 if message["type"] != "http.request":
                     return  # the client went away before finishing its body
                 body += message.get("body", b"")
@@ -69,7 +97,7 @@ class BodyLimitMiddleware:
 
         async def counted_receive() -> dict:
             nonlocal seen
-            message = await receive()
+            message = await next_message(receive)
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:

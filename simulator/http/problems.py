@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import Any
@@ -19,21 +20,39 @@ import werkzeug.exceptions
 from starlette.exceptions import HTTPException
 
 from .. import errors as e
+from ..errors_en import english
+from .language import EN, RU, preferred
 
 log = logging.getLogger("gosim.errors")
 
 
-def respond(error: e.GosimError) -> ConnexionResponse:
+def respond(error: e.GosimError, lang: str = RU) -> ConnexionResponse:
     headers = error.response_headers()
     # A subclass may answer in another format (OAuthError: RFC 6749 JSON); the family's own is problem+json.
     content_type = headers.get("Content-Type", e.PROBLEM_JSON)
+    body = error.render() if lang == RU else render_in(error, lang)
+    if content_type == e.PROBLEM_JSON:
+        headers["Content-Language"] = lang
     return ConnexionResponse(
         status_code=error.status,
         mimetype=content_type,
         content_type=content_type,
-        body=error.render(),
+        body=body,
         headers=headers,
     )
+
+
+def render_in(error: e.GosimError, lang: str) -> bytes:
+    """The problem with English title and detail; codes, errors[] and extra members as they are.
+
+    A raise site's own detail is Russian prose with no translation, so English gets the code's generic detail.
+    RFC 6749 bodies (OAuthError) have no title/detail and are already ASCII English: left alone.
+    """
+    body = error.body()
+    if lang == EN and "title" in body and "detail" in body:
+        texts = english(error.code, error.status)
+        body["title"], body["detail"] = texts.title, texts.detail
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def translate(exc: Exception) -> e.GosimError:
@@ -114,7 +133,8 @@ def handler(index: AllowIndex | None = None):
         # parses nothing else there.
         if path.startswith("/oauth2/"):
             error = e.OAuthError.wrap(error)
-        return respond(error)
+        headers = getattr(request, "headers", None)
+        return respond(error, preferred(headers.get("accept-language") if headers is not None else None))
 
     return handle
 

@@ -43,6 +43,38 @@ def _depth(value: t.Any, limit: int) -> int:
     return deepest
 
 
+def _bad_text(value: t.Any) -> tuple[str, str] | None:
+    """The first string (key or value) no store can keep as text: ("surrogate" | "nul", where it is).
+
+    A lone UTF-16 surrogate (\\ud800) is legal JSON escaping but no Unicode text: it cannot be encoded as UTF-8, so
+    hashing, storing or journaling it failed deep inside a handler with a 500. An escaped NUL (\\u0000) is text, but
+    no name, id or reason has one; refusing it by field keeps it out of the store, the logs and the pages.
+    """
+    stack: list[tuple[t.Any, str]] = [(value, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            for key, item in node.items():
+                where = f"{path}.{key}" if path else str(key)
+                stack.append((key, where))
+                stack.append((item, where))
+        elif isinstance(node, list):
+            stack.extend((item, f"{path}[{i}]") for i, item in enumerate(node))
+        elif isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                return "surrogate", path or "(body)"
+            if "\x00" in node:
+                return "nul", path or "(body)"
+    return None
+
+
+def _printable(path: str) -> str:
+    """A field path safe to echo: no surrogates (they would break the problem's own encoding), NUL shown as \\u0000."""
+    return path.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\\u0000")[:200]
+
+
 def parse_json(raw: bytes) -> t.Any:
     try:
         text = raw.decode("utf-8")
@@ -60,6 +92,12 @@ def parse_json(raw: bytes) -> t.Any:
         raise MalformedJson(f"Некорректный JSON: {exc}.") from None
     if _depth(body, MAX_DEPTH) > MAX_DEPTH:
         raise MalformedJson(f"JSON вложен глубже {MAX_DEPTH} уровней.")
+    bad = _bad_text(body)
+    if bad and bad[0] == "surrogate":
+        raise MalformedJson("Строка в JSON содержит одиночный суррогат UTF-16 (например, \\ud800).")
+    if bad:
+        raise ValidationFailed("Строка содержит нулевой символ (\\u0000).",
+                               errors=[field_error(_printable(bad[1]), "must not contain NUL (\\u0000)")])
     return body
 
 

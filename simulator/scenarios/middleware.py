@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from ..services.container import Services
 
 ADMIN_PREFIX = "/_sim"  # never faulted: QA must always be able to switch a scenario off again
+# Also never faulted or journaled: the monitoring scrape is gosim's own, not the portal's.
+OPS_PATHS = ("/metrics",)
+
+
+def is_control(path: str) -> bool:
+    return path.startswith(ADMIN_PREFIX) or path in OPS_PATHS
 TRACE_KEY = "gosim.trace"  # scope key: a dict the journal reads after the answer (operation, client, fault)
 FORCE_HEADER = b"x-gosim-scenario"
 
@@ -70,7 +76,7 @@ class ScenarioMiddleware:
         self.services = services
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope.get("path", "").startswith(ADMIN_PREFIX):
+        if scope["type"] != "http" or is_control(scope.get("path", "")):
             await self.app(scope, receive, send)
             return
         facts = facts_from_scope(scope)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import date, datetime, timedelta, timezone
 
 from ..domain.clock import Clock, FixedClock, SimClock, SystemClock
@@ -9,6 +10,10 @@ from ..storage import Store
 from .sessions import ns
 
 _META = "_meta"
+# A per-request memo of session clock states, set by RequestContextMiddleware around each API call (None elsewhere):
+# token verification, the rules and the journal each ask for "now", and on Redis every ask is a round trip.
+# A ContextVar, not an attribute: each request (and the handler thread a2wsgi copies the context into) has its own.
+REQUEST_CLOCKS: ContextVar[dict | None] = ContextVar("gosim_request_clocks", default=None)
 MAX_OFFSET = timedelta(days=36600)  # a century: far enough for any test, near enough that dates stay representable
 
 
@@ -31,7 +36,19 @@ class ClockService:
         return self._base
 
     def state(self, session: str) -> dict:
-        return self._store.get(ns(session, "clock"), "state") or {"offset": 0.0, "frozen_at": None}
+        memo = REQUEST_CLOCKS.get()
+        if memo is not None and session in memo:
+            return dict(memo[session])
+        st = self._store.get(ns(session, "clock"), "state") or {"offset": 0.0, "frozen_at": None}
+        if memo is not None:
+            memo[session] = dict(st)
+        return st
+
+    def _forget(self, session: str) -> None:
+        """A write to the session's clock in this request must be seen by its next read."""
+        memo = REQUEST_CLOCKS.get()
+        if memo is not None:
+            memo.pop(session, None)
 
     def for_session(self, session: str) -> SimClock:
         st = self.state(session)
@@ -54,6 +71,7 @@ class ClockService:
                 st["offset"] += by.total_seconds()
             return st
 
+        self._forget(session)
         self._store.update(ns(session, "clock"), "state", move)
         return self.for_session(session)
 
@@ -62,6 +80,7 @@ class ClockService:
         self._store.update(
             ns(session, "clock"), "state", lambda st: {**(st or {"offset": 0.0}), "frozen_at": now.timestamp()}
         )
+        self._forget(session)
         return self.for_session(session)
 
     def unfreeze(self, session: str) -> SimClock:
@@ -74,6 +93,7 @@ class ClockService:
                 st["frozen_at"] = None
             return st
 
+        self._forget(session)
         self._store.update(ns(session, "clock"), "state", thaw)
         return self.for_session(session)
 

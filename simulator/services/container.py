@@ -13,6 +13,7 @@ from .consents import ConsentService
 from .directory import Directory
 from .identity import IdentityService
 from .journal import Journal
+from .metrics import MetricsService
 from .oauth import OAuthService
 from .payments import PaymentService
 from .scenarios import ScenarioService
@@ -36,3 +37,4 @@ class Services:
     consents: ConsentService
     oauth: OAuthService
     identity: IdentityService
+    metrics: MetricsService

@@ -149,6 +149,12 @@ class ScenarioService:
         return [self._view(_entry(p.document, False, PRESET), False, PRESET, PRESET)
                 for _, p in sorted(self._presets.items())]
 
+    def global_list(self) -> list[dict[str, Any]]:
+        """The global layer alone, as a session without overrides sees it (the admin console shows both)."""
+        glob = _scenarios_of(self._store.get(GLOBAL_NS, LAYER_KEY))
+        return [self._view(e, bool(e["enabled"]), GLOBAL, e.get("source", "api"))
+                for _, e in sorted(glob.items()) if e.get("definition") is not None]
+
     # --- writing --------------------------------------------------------------------------------------------------
     def _where(self, session: str, layer: str) -> tuple[str, str]:
         return (GLOBAL_NS, LAYER_KEY) if layer == GLOBAL else (ns(session, "scenarios"), LAYER_KEY)

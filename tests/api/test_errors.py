@@ -211,3 +211,21 @@ def test_a_required_body_that_is_missing_names_the_body(client):
     r = client.post("/_sim/tokens", headers={"Content-Type": "application/json"})
     body = assert_problem(r, 422, "VALIDATION_FAILED")
     assert body["errors"] == [{"field": "(body)", "message": "is required"}]
+
+
+def test_a_doubled_slash_is_a_404_not_a_500(client, mint):
+    # Werkzeug resolved these to a rule connexion's router had not matched and ran the handler outside connexion's
+    # operation context: a 500 before the fix. (A full URL, or httpx would read "//api" as a host.)
+    for path in ("//api/v1/fines", "/api//v1/fines", "//_sim/health", "/api/v1//payments", "//oauth2/jwks"):
+        r = client.get(f"http://testserver{path}", headers=bearer(mint("fines payments")))
+        assert_problem(r, 404, "NOT_FOUND")
+
+
+@pytest.mark.parametrize("text, status", [("\\ud800", 400), ("\\udfff\\ud800", 400), ("a\\u0000b", 422)])
+def test_a_string_no_utf8_can_hold_is_a_400_malformed_json_not_a_500(client, mint, text, status):
+    # A lone surrogate passed the parser and failed later when the body was hashed for idempotency (a 500).
+    raw = ('{"uin": "%s", "amount": 25000, "payer": {"name": "%s"}, "bank_payment_id": "b-1"}' % (CAMERA_FINE, text))
+    r = client.post("/api/v1/payments", content=raw.encode(),
+                    headers=bearer(mint("payments", oid=None), **{"Idempotency-Key": "k-1", "Content-Type": "application/json"}))
+    assert_problem(r, status, "MALFORMED_JSON" if status == 400 else "VALIDATION_FAILED")
+    assert client.get("/api/v1/payments", headers=bearer(mint("payments", oid=None))).json()["total"] == 0

@@ -9,6 +9,7 @@ import pytest
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
 
+from simulator.testing import Gosim, walk_login
 from support.oauth import BANK_REDIRECT, PASSWORD, Login, exchange, query_of
 from support.server import start_server
 
@@ -26,19 +27,13 @@ def bank_session(session: str) -> OAuth2Session:
 
 
 def citizen_logs_in(base_url: str, authorize_url: str, session: str, login: str = "+79160000001") -> str:
-    """The citizen's browser: fills the real forms, reads the SMS outbox, consents; returns the callback URL.
+    """The citizen's browser (the pytest plugin's walk_login): real forms, the SMS outbox, consent; the callback URL.
 
     `Connection: close` makes every step a new connection, so the steps land on both workers.
     """
-    with httpx.Client(base_url=base_url, timeout=30, headers={"Connection": "close"}) as browser:
-        flow = Login(browser, session)
-        flow.page = browser.get(authorize_url)
-        assert flow.page.status_code == 200, flow.page.text[:500]
-        assert flow.login(login, PASSWORD).status_code == 200
-        assert flow.code(flow.sms_code(login)).status_code == 200
-        r = flow.consent()
-        assert r.status_code == 302, r.text[:500]
-        return r.headers["location"]
+    with Gosim(base_url, session) as sim:
+        return walk_login(base_url, authorize_url, login=login, password=PASSWORD, session=session,
+                          sms_code=lambda: sim.sms_code(login), headers={"Connection": "close"})
 
 
 def test_a_bank_links_a_citizen_with_authlib_and_pkce(live_server):

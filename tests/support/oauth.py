@@ -1,82 +1,30 @@
-"""Driving the login pages like a browser would (parse the HTML forms, post them) with any httpx-style client."""
+"""Driving the login pages step by step (to test each step's refusals) with any httpx-style client."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import secrets
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-PASSWORD = "Passw0rd!"
+# The page reading, PKCE and redirect parsing are the pytest plugin's (simulator/testing.py): one implementation.
+from simulator.testing import PASSWORD, Form, PageParser, find_form, parse_page, pkce_pair, query_of  # noqa: F401
+
 BANK_REDIRECT = "http://127.0.0.1:8081/callback"
 MOBILE_REDIRECT = "http://127.0.0.1:8081/mobile-callback"
 
 
-@dataclass
-class Form:
-    action: str
-    fields: dict[str, str] = field(default_factory=dict)
-    checkboxes: list[dict[str, Any]] = field(default_factory=list)
-    buttons: list[dict[str, str]] = field(default_factory=list)
-
-
-class _Forms(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[Form] = []
-        self.alert: str | None = None
-        self._in_alert = False
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form":
-            self.forms.append(Form(action=a.get("action", "")))
-        elif tag == "input" and self.forms:
-            kind = a.get("type", "text")
-            if kind == "checkbox":
-                self.forms[-1].checkboxes.append(
-                    {"name": a.get("name"), "value": a.get("value"), "checked": "checked" in a, "disabled": "disabled" in a}
-                )
-            elif a.get("name"):
-                self.forms[-1].fields[a["name"]] = a.get("value", "")
-        elif tag == "button" and self.forms:
-            self.forms[-1].buttons.append({"name": a.get("name", ""), "value": a.get("value", "")})
-        elif tag == "div" and a.get("role") == "alert":
-            self.alert = a.get("data-error")
-        elif tag == "a" and a.get("href"):
-            self.links.append(a["href"])
-
-
-def parse(html: str) -> _Forms:
-    parser = _Forms()
-    parser.feed(html)
-    return parser
+def parse(html: str) -> PageParser:
+    return parse_page(html)
 
 
 def form(html: str, action_suffix: str) -> Form:
-    for f in parse(html).forms:
-        if f.action.endswith(action_suffix):
-            return f
-    raise AssertionError(f"no form posting to *{action_suffix} in the page:\n{html[:2000]}")
+    found = find_form(html, action_suffix)
+    if found is None:
+        raise AssertionError(f"no form posting to *{action_suffix} in the page:\n{html[:2000]}")
+    return found
 
 
 def alert(html: str) -> str | None:
     """The data-error code of the page's alert (None when the page shows no problem)."""
     return parse(html).alert
-
-
-def pkce_pair() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    return verifier, challenge
-
-
-def query_of(location: str) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
 
 def authorize_params(session: str, client_id: str = "demo-bank", redirect_uri: str = BANK_REDIRECT,

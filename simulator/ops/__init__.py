@@ -1,0 +1,1 @@
+"""Handlers of the operator's endpoints at the root (openapi/ops.yaml): /metrics."""

@@ -1,0 +1,49 @@
+"""The bench scripts (make bench) still import and parse wrk's output; the load runs themselves are not tests."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:1/api/v1/fines/1
+  2 threads and 64 connections
+  Latency Distribution
+     50%    1.20ms
+     75%    2.00ms
+     90%    3.10ms
+     99%   83.00ms
+  29000 requests in 10.00s, 60.00MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 4
+Requests/sec:   2900.12
+"""
+
+
+def _load(name: str):
+    sys.path.insert(0, str(BENCH))
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_bench_scripts_import():
+    for name in ("load", "startup", "run"):
+        assert _load(name) is not None
+
+
+def test_wrk_output_is_read_into_rate_latency_and_errors(monkeypatch):
+    load = _load("load")
+    assert load._ms("83.00ms") == 83.0 and load._ms("1.5s") == 1500.0 and load._ms("250us") == 0.25
+    monkeypatch.setattr(load, "ensure_wrk", lambda: "wrk")
+
+    class Done:
+        stdout = WRK_OUTPUT
+
+    monkeypatch.setattr(load.subprocess, "run", lambda *a, **kw: Done())
+    result = load.wrk("http://127.0.0.1:1/", seconds=1)
+    assert (result.rps, result.p99_ms, result.requests, result.non2xx, result.errors) == (2900.12, 83.0, 29000, 4, 7)
