@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
 import pytest
 
+from support.browser import ARGS, CHROMIUM, artifacts, require_chromium
 from support.oauth import BANK_REDIRECT, PASSWORD, exchange, pkce_pair, query_of
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "login-browser"
+ARTIFACTS = artifacts("login-browser")
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
-if not CHROMIUM.exists():
-    pytest.skip("Chromium is not installed at /usr/bin/chromium (run scripts/system-deps.sh as root)",
-                allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+sync_api = require_chromium()
 
 
 @pytest.fixture
