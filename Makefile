@@ -20,7 +20,7 @@ test: $(STAMP) system-deps
 
 # The schemathesis conformance run with many more examples per operation than `make test` uses.
 fuzz: $(STAMP) system-deps
-	GOSIM_FUZZ_EXAMPLES=300 $(BIN)/python -m pytest -q tests/e2e/test_conformance.py
+	GOSIM_FUZZ_EXAMPLES=300 $(BIN)/python -m pytest -q tests/e2e/test_conformance.py tests/e2e/test_idp_conformance.py tests/e2e/test_payments_conformance.py tests/e2e/test_stateful_links.py
 
 # Redis and Chromium for the end-to-end tests, from Debian's packages when missing.
 system-deps:
