@@ -21,11 +21,12 @@ from .http.context import RequestContextMiddleware
 from .http.journal import JournalMiddleware
 from .http.observe import ObservabilityMiddleware
 from .http.client_guard import ClientGuardMiddleware
+from .http.fastpath import FastPathMiddleware
 from .http.limits import BodyLimitMiddleware
 from .http.paths import EmptySegmentMiddleware
 from .http.resolver import SnakeCaseResolver
 from .http.validation import StrictJSONBodyValidator
-from .scenarios.loader import ScenarioFileError, known_operations, load_file
+from .scenarios.loader import ScenarioFileError, load_file
 from .scenarios.middleware import ScenarioMiddleware
 from .scenarios.transport import ConnectionBreakMiddleware
 from .services.citizens import CitizenService
@@ -33,6 +34,7 @@ from .services.consents import ConsentService
 from .services.clients import ClientRegistry
 from .services.clock import ClockService
 from .services.container import Services
+from .services.dataset import ensure_index
 from .services.directory import Directory
 from .services.identity import IdentityService
 from .services.oauth import OAuthService
@@ -43,7 +45,7 @@ from .services.scenarios import ScenarioService
 from .services.tokens import SigningKey, TokenService
 from .services.webhooks import WebhookService
 from .settings import Settings
-from .spec import SPECS, load_spec, spec_dir
+from .spec import SPECS, load_bundle, spec_dir, validated_already
 from .storage import open_store
 
 # Where each spec is mounted, and under which name Swagger UI lists it.
@@ -62,13 +64,18 @@ def check_settings(settings: Settings) -> None:
         )
     if settings.scenarios is not None:
         try:
-            load_file(settings.scenarios, known_operations(spec_dir()))
+            load_file(settings.scenarios, load_bundle(settings.cache_path).operations)
         except ScenarioFileError as exc:
             raise ConfigurationError(f"gosim: refusing to start: {exc}") from None
     try:
         check_payment_settings(settings)
     except ValueError as exc:
         raise ConfigurationError(f"gosim: refusing to start: {exc}") from None
+    if settings.data is not None:
+        try:  # indexed once here, in the master before the fork, instead of by every worker that finds none
+            ensure_index(Path(settings.data))
+        except (OSError, ValueError) as exc:
+            raise ConfigurationError(f"gosim: refusing to start: dataset {settings.data}: {exc}") from None
 
 
 def build_services(settings: Settings) -> Services:
@@ -83,7 +90,7 @@ def build_services(settings: Settings) -> Services:
     payments = PaymentService(store, citizens, clock, webhooks, settings)
     scenarios = ScenarioService.load(
         store, clock, seed=settings.seed, fixtures=Path(settings.fixtures), scenario_file=settings.scenarios,
-        operations=known_operations(spec_dir()),
+        operations=load_bundle(settings.cache_path).operations,
     )
     webhooks.consult(scenarios.webhook_decision)  # rules with `match: {target: webhook}` act on deliveries
     consents = ConsentService(store, clock, clients)
@@ -109,6 +116,7 @@ def _lifespan(services: Services):
             yield
         finally:
             await asyncio.to_thread(services.webhooks.dispatcher.stop)
+            await asyncio.to_thread(services.journal.flush)  # the records of the last calls, before the worker goes
 
     return lifespan
 
@@ -118,10 +126,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     check_settings(settings)
     services = services or build_services(settings)
     # MediaTypeDict, not dict: connexion matches "application/json" against the "*/*json" pattern through it.
+    jsonifier = Jsonifier(json, ensure_ascii=False, separators=(",", ":"))
     validators = {**VALIDATOR_MAP, "body": MediaTypeDict({**VALIDATOR_MAP["body"], "*/*json": StrictJSONBodyValidator})}
     app = FlaskApp(
         __name__,
-        jsonifier=Jsonifier(json, ensure_ascii=False, separators=(",", ":")),
+        jsonifier=jsonifier,
         specification_dir=str(spec_dir()),
         resolver=SnakeCaseResolver(),
         strict_validation=True,
@@ -134,15 +143,16 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     swagger.install(app)  # citizen and payments share /api/v1: keep both /openapi/<name>.json reachable
     present = [name for name in SPECS if (spec_dir() / f"{name}.yaml").exists()]
     urls = [{"url": f"{_MOUNTS[n].rstrip('/')}/openapi/{n}.json", "name": n} for n in present]
-    specs = {name: load_spec(name) for name in present}
+    specs = load_bundle(settings.cache_path).specs  # the present ones, already validated: see simulator/spec.py
     for name in present:
         ui = SwaggerUIOptions(
             swagger_ui=name == "idp", swagger_ui_path="/docs", spec_path=f"/openapi/{name}.json",
             swagger_ui_config={"urls": urls, "urls.primaryName": "citizen"},
         )
-        app.add_api(specs[name], base_path=_MOUNTS[name].rstrip("/") or None, swagger_ui_options=ui, name=name,
-                    # RFC 6749 §3.1: an authorization server MUST ignore parameters it does not know.
-                    strict_validation=name != "idp")
+        with validated_already():
+            app.add_api(specs[name], base_path=_MOUNTS[name].rstrip("/") or None, swagger_ui_options=ui, name=name,
+                        # RFC 6749 §3.1: an authorization server MUST ignore parameters it does not know.
+                        strict_validation=name != "idp")
     problems.install(app, [(_MOUNTS[name], spec) for name, spec in specs.items()])
     # Outermost of ours: request id on every answer, metrics and the access log see the final status and latency.
     app.add_middleware(ObservabilityMiddleware, MiddlewarePosition.BEFORE_EXCEPTION, services=services)
@@ -153,6 +163,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_middleware(BodyLimitMiddleware, MiddlewarePosition.BEFORE_ROUTING, max_bytes=settings.max_body_bytes,
                        timeout=settings.body_timeout)
     app.add_middleware(RequestContextMiddleware, MiddlewarePosition.BEFORE_ROUTING, services=services)
+    if settings.fast_path and not settings.validate_responses:
+        # Inside the request context, ahead of connexion's routing: serves well-formed hot reads, passes on the rest.
+        app.add_middleware(FastPathMiddleware, MiddlewarePosition.BEFORE_ROUTING, services=services,
+                           mounted=[(_MOUNTS[name], specs[name]) for name in ("citizen", "payments") if name in specs],
+                           dumps=jsonifier.dumps)
     # After routing (the operation id is known), before security: faults hit a call whatever its token.
     app.add_middleware(ScenarioMiddleware, MiddlewarePosition.BEFORE_SECURITY, services=services)
     # After security (the verified token names the client), before validation: per-client signing and IP allowlist.

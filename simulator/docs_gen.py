@@ -26,7 +26,9 @@ SETTING_MEANINGS: dict[str, str] = {
                "`redis://host:port/db` (replicas).",
     "seed": "Seed of every random choice (scenario draws, generated data); the same seed gives the same run.",
     "fixtures": "Fixtures directory: story citizens, clients, signing key, scenario presets.",
-    "data": "A generated dataset (`persons.jsonl` or its directory, from `gosim fixtures generate`) loaded on top.",
+    "data": "A generated dataset (`persons.jsonl` or its directory, from `gosim fixtures generate`) served on top, "
+            "read on demand through its index (`persons.index.sqlite`, written by `fixtures generate` or built at "
+            "first start).",
     "scenarios": "A scenario file loaded at start as the global layer (checked first; a bad file stops start-up).",
     "public_url": "Base URL clients see (the token issuer, links in pages); derived from host and port when empty.",
     "clock_start": "Simulated time at start (ISO 8601); the real time when unset.",
@@ -42,6 +44,8 @@ SETTING_MEANINGS: dict[str, str] = {
     "max_body_bytes": "Largest request body accepted; larger ones get 413 PAYLOAD_TOO_LARGE.",
     "body_timeout": "Seconds a client has to send the whole request body before 408 REQUEST_TIMEOUT.",
     "validate_responses": "Check every answer against the OpenAPI specs (tests turn it on).",
+    "fast_path": "Serve well-formed calls of the hot read-only operations past connexion's own path (same spec, "
+                 "same handlers, same answers; off when validate_responses is on).",
     "admin_token": "Bearer token for /_sim when gosim listens beyond loopback.",
     "journal_size": "How many requests the masked journal (`GET /_sim/requests`) keeps; 0 turns it off.",
     "payment_settlement": "When payments settle: `immediate`, `after_checks:N` (on the Nth CheckStatus) or "
@@ -54,6 +58,9 @@ SETTING_MEANINGS: dict[str, str] = {
     "log_level": "Level of gunicorn's and gosim's own log records (debug, info, warning, error).",
     "log_format": "gosim's log lines under `gosim serve`: `json` (one object per line), `text`, or `off` "
                   "(no request lines).",
+    "cache_dir": "Where data derived from the shipped specs is kept across starts, keyed by their content hash "
+                 "(unset: `~/.cache/gosim`). Safe to delete; a directory that cannot be written only means slower "
+                 "starts.",
 }
 
 

@@ -46,6 +46,7 @@ class Settings:
     max_body_bytes: int = 65536
     body_timeout: int = 10  # seconds a request body may take to arrive (slow or lying Content-Length -> 408)
     validate_responses: bool = False
+    fast_path: bool = True  # read-only operations past connexion's own path (simulator/http/fastpath.py)
     admin_token: str = ""
     journal_size: int = 1000
     # Payments (docs/payments.md): when a payment settles, "immediate" | "after_checks:N" | "after:<ISO duration>".
@@ -57,6 +58,7 @@ class Settings:
     webhook_poll_ms: int = 250
     log_level: str = "warning"
     log_format: str = "json"  # gosim's own log lines under `gosim serve`: json | text | off (simulator/logs.py)
+    cache_dir: Path | None = None  # data derived from shipped files, kept across starts; see cache_path
 
     @property
     def issuer(self) -> str:
@@ -65,6 +67,16 @@ class Settings:
     @property
     def admin_open(self) -> bool:
         return self.host in LOOPBACK_HOSTS and not self.admin_token
+
+    @property
+    def cache_path(self) -> Path | None:
+        """cache_dir, else ~/.cache/gosim; None when there is no home directory to default to."""
+        if self.cache_dir is not None:
+            return self.cache_dir
+        try:
+            return Path.home() / ".cache" / "gosim"
+        except RuntimeError:
+            return None
 
     def replace(self, **changes: Any) -> "Settings":
         return dataclasses.replace(self, **{k: _coerce(k, v) for k, v in changes.items()})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from urllib.parse import unquote
 
@@ -14,6 +15,7 @@ def _b64(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
+@functools.lru_cache(maxsize=1024)  # pure, and every call of a bank carries the same header: decode it once
 def client_from_authorization(value: str | None) -> str | None:
     """`client_id` (else a string `aud`) of a bearer JWT, or the user of Basic auth; None when there is neither.
 

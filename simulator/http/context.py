@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ..services.container import Services
 
 SCOPE_KEY = "gosim"
+CLOCK_MEMO_KEY = "gosim.clocks"  # the call's memo of session clocks; the journal dates its record from it afterwards
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -40,7 +41,7 @@ class RequestContextMiddleware:
             scope[SCOPE_KEY] = {"services": self.services, "session_raw": raw}
             if not scope.get("path", "").startswith("/_sim"):
                 # Memoise the session clock for this call (the control API writes clocks, so it reads them fresh).
-                memo = REQUEST_CLOCKS.set({})
+                memo = REQUEST_CLOCKS.set(scope.setdefault(CLOCK_MEMO_KEY, {}))
                 try:
                     await self.app(scope, receive, send)
                 finally:

@@ -12,7 +12,9 @@ from ..domain.masking import mask_body, mask_headers, mask_query, mask_text
 from ..errors import GosimError
 from ..scenarios.middleware import TRACE_KEY, is_control
 from ..services.sessions import parse_session
+from ..services.clock import REQUEST_CLOCKS
 from .callers import client_from_authorization
+from .context import CLOCK_MEMO_KEY
 
 if TYPE_CHECKING:
     from ..services.container import Services
@@ -41,6 +43,7 @@ class JournalMiddleware:
     def __init__(self, app: Any, services: "Services") -> None:
         self.app = app
         self.services = services
+        self.in_flight = 0  # calls of this worker between their start and their record (one event loop: no lock)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         journal = self.services.journal
@@ -75,6 +78,7 @@ class JournalMiddleware:
                 answer["cut"] = answer["cut"] or len(chunk) > room
             await send(message)
 
+        self.in_flight += 1
         try:
             await self.app(scope, recording_receive, recording_send)
         except BaseException:
@@ -85,6 +89,8 @@ class JournalMiddleware:
                 self._record(scope, trace, answer, bytes(request_body), request_cut, time.perf_counter() - started)
             except Exception as exc:  # the journal is a witness; losing one record must not fail the call
                 log.warning("journal record failed: %r", exc)
+            finally:
+                self.in_flight -= 1
 
     def _record(self, scope: dict, trace: dict, answer: dict, body: bytes, cut: bool, elapsed: float) -> None:
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])]
@@ -95,7 +101,11 @@ class JournalMiddleware:
         except GosimError:
             session = "(invalid)"
         clock_session = session if session != "(invalid)" else parse_session(None)
-        at = self.services.clock.for_session(clock_session).now()
+        memo = REQUEST_CLOCKS.set(scope.get(CLOCK_MEMO_KEY))  # the clock the call itself read: no second store read
+        try:
+            at = self.services.clock.for_session(clock_session).now()
+        finally:
+            REQUEST_CLOCKS.reset(memo)
         response_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in answer["headers"]]
         response_type = next((v for k, v in response_headers if k.lower() == "content-type"), "")
         status = int(answer["status"])
@@ -122,4 +132,4 @@ class JournalMiddleware:
                                       bytes(answer["body"]), response_type),
             },
         }
-        self.services.journal.append(entry)
+        self.services.journal.append(entry, alone=self.in_flight <= 1)

@@ -29,7 +29,7 @@ access_log = logging.getLogger(ACCESS_LOGGER)
 # Pure functions of values that repeat (a bank calls the same paths with the same token): cached, the access line
 # costs a dictionary look-up instead of eight regular expressions and a JWT decode.
 _masked_path = functools.lru_cache(maxsize=2048)(mask_text)
-_client_of = functools.lru_cache(maxsize=512)(client_from_authorization)
+_client_of = client_from_authorization  # cached where it is defined
 
 
 def request_id_of(raw: bytes | None) -> str:

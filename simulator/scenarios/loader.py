@@ -13,6 +13,8 @@ from jsonschema import Draft202012Validator, ValidationError
 from .model import Problem, Scenario, build_scenario
 
 SCHEMA_PATH = Path(__file__).with_name("scenario-file.schema.json")
+# libyaml where installed: the same nodes, marks and data, ~8x faster (every start reads the preset files).
+_YAML = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_FILE_BYTES = 1_000_000
 
 __all__ = [
@@ -48,7 +50,7 @@ def _validator(pointer: str = "") -> Draft202012Validator:
 def _operations_in(spec_dir: Path, stamp: tuple[tuple[str, float], ...]) -> frozenset[str]:
     found: set[str] = set()
     for name, _mtime in stamp:
-        doc = yaml.safe_load((spec_dir / name).read_text(encoding="utf-8")) or {}
+        doc = yaml.load((spec_dir / name).read_text(encoding="utf-8"), Loader=_YAML) or {}  # noqa: S506 (safe)
         for item in (doc.get("paths") or {}).values():
             for op in (item or {}).values():
                 if isinstance(op, dict) and op.get("operationId"):
@@ -161,8 +163,8 @@ def _duplicate_keys(node: yaml.Node | None, path: tuple[str | int, ...] = ()) ->
 def load_text(text: str, source: str = "<scenarios>", operations: frozenset[str] | None = None) -> tuple[Scenario, ...]:
     """The scenarios of a file's text; raises ScenarioFileError listing every problem as `source:line: field: what`."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        doc = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_YAML)
+        doc = yaml.load(text, Loader=_YAML)  # noqa: S506 (a safe loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f"{mark.line + 1}" if mark else "?"
@@ -196,7 +198,7 @@ def load_text(text: str, source: str = "<scenarios>", operations: frozenset[str]
 
 def documents(text: str) -> list[dict[str, Any]]:
     """The raw scenario documents of a file already checked by load_text, in file order."""
-    return list((yaml.safe_load(text) or {}).get("scenarios") or [])
+    return list((yaml.load(text, Loader=_YAML) or {}).get("scenarios") or [])  # noqa: S506 (a safe loader)
 
 
 def load_file(path: Path | str, operations: frozenset[str] | None = None) -> tuple[tuple[Scenario, ...], list[dict[str, Any]]]:

@@ -72,8 +72,7 @@ class CitizenService:
         if person is None:
             raise PersonNotFound()
         today = self.today(session)
-        records = person.get("fines" if kind == "fine" else "debts", [])
-        views = [self.view(session, self.directory.charges[r["uin"]], today) for r in records]
+        views = [self.view(session, charge, today) for charge in self.directory.charges_of(oid, kind)]
         if status:
             views = [v for v in views if v["status"] == status]
         if type_:

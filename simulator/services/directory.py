@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import yaml
 
 from ..domain.requisites import Payee
+from .dataset import DatasetIndex
 
 _RELATIVE = re.compile(r"^([+-]?\d+)d$")
 
@@ -54,14 +56,26 @@ class Charge:
     record: dict[str, Any]
 
 
+# Decoded generated persons kept per worker: a page of fines or a payment touches the same few persons again and again,
+# and 2 048 of them take about 15 MB where all 100 000 took 900.
+PERSON_CACHE = 2048
+
+
 class Directory:
+    """Story persons (and any added in code) in memory; a generated dataset behind its on-disk index, read on demand."""
+
     def __init__(self, payees: dict[str, Payee], anchor: date) -> None:
         self.payees = payees
         self.anchor = anchor
-        self.persons: dict[int, dict[str, Any]] = {}
-        self.charges: dict[str, Charge] = {}
+        self._persons: dict[int, dict[str, Any]] = {}
+        self._charges: dict[str, Charge] = {}
         self._logins: dict[str, int] = {}
+        self._index: DatasetIndex | None = None
+        self._cached: Callable[[int], dict[str, Any] | None] | None = None  # the index's person(), behind an LRU
         self.stories: list[int] = []
+        # Read-only mappings over both, for callers that index, count or iterate (`persons[oid]`, `len(charges)`).
+        self.persons: Mapping[int, dict[str, Any]] = _Persons(self)
+        self.charges: Mapping[str, Charge] = _Charges(self)
 
     @classmethod
     def load(cls, fixtures: Path, anchor: date, data: Path | None = None) -> "Directory":
@@ -73,7 +87,7 @@ class Directory:
             stories = (yaml.safe_load(story_file.read_text(encoding="utf-8")) or {}).get("persons", [])
             directory.add_persons(stories, story=True)
         if data is not None:
-            directory.add_persons(_read_jsonl(data / "persons.jsonl" if data.is_dir() else data))
+            directory.attach(DatasetIndex.open(Path(data)))
         return directory
 
     def add_persons(self, persons: Iterable[dict[str, Any]], story: bool = False) -> None:
@@ -81,7 +95,7 @@ class Directory:
             oid = int(person["oid"])
             if oid in self.persons:
                 raise ValueError(f"person {oid} is defined twice")
-            self.persons[oid] = person
+            self._persons[oid] = person
             if story:
                 self.stories.append(oid)
             for login in (person.get("phone"), person.get("email"), person.get("snils")):
@@ -94,26 +108,106 @@ class Directory:
                         raise ValueError(f"УИН {uin} is used twice")
                     if record.get("payee") not in self.payees:
                         raise ValueError(f"УИН {uin}: unknown payee {record.get('payee')!r}")
-                    self.charges[uin] = Charge(uin=uin, kind=kind, oid=oid, record=record)
+                    self._charges[uin] = Charge(uin=uin, kind=kind, oid=oid, record=record)
+
+    def attach(self, index: DatasetIndex) -> None:
+        """Serve a generated dataset from its index, after checking it against what is already here."""
+        for payee in index.payees:
+            if payee not in self.payees:
+                raise ValueError(f"УИН {index.first_with_payee(payee)}: unknown payee {payee!r}")
+        for oid in self._persons:
+            if index.person(oid) is not None:
+                raise ValueError(f"person {oid} is defined twice")
+        for uin in self._charges:
+            if index.charge(uin) is not None:
+                raise ValueError(f"УИН {uin} is used twice")
+        self._index = index
+        self._cached = lru_cache(maxsize=PERSON_CACHE)(index.person)
 
     def person(self, oid: int) -> dict[str, Any] | None:
-        return self.persons.get(oid)
+        person = self._persons.get(oid)
+        if person is None and self._cached is not None:
+            person = self._cached(oid)
+        return person
 
     def find_login(self, login: str) -> dict[str, Any] | None:
         for key in login_keys(login):
-            if key in self._logins:
-                return self.persons[self._logins[key]]
+            oid = self._logins.get(key)
+            if oid is None and self._index is not None:
+                oid = self._index.login(key)
+            if oid is not None:
+                return self.person(oid)
         return None
 
     def charge(self, uin: str) -> Charge | None:
-        return self.charges.get(uin)
+        charge = self._charges.get(uin)
+        if charge is not None or self._index is None:
+            return charge
+        found = self._index.charge(uin)
+        if found is None:
+            return None
+        kind, oid = found
+        person = self.person(oid) or {}
+        for record in person.get("fines" if kind == "fine" else "debts") or []:
+            if record["uin"] == uin:
+                return Charge(uin=uin, kind=kind, oid=oid, record=record)
+        return None
+
+    def charges_of(self, oid: int, kind: str) -> list[Charge]:
+        """A person's fines or debts, straight from the person's record: no look-up per УИН, no scan of others."""
+        person = self.person(oid) or {}
+        return [Charge(uin=r["uin"], kind=kind, oid=oid, record=r)
+                for r in person.get("fines" if kind == "fine" else "debts") or []]
 
     def date(self, value: str | None) -> date | None:
         return resolve_date(value, self.anchor)
 
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
 
-def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                yield json.loads(line)
+
+class _Persons(Mapping[int, dict[str, Any]]):
+    def __init__(self, directory: Directory) -> None:
+        self._d = directory
+
+    def __getitem__(self, oid: int) -> dict[str, Any]:
+        person = self._d.person(oid)
+        if person is None:
+            raise KeyError(oid)
+        return person
+
+    def __contains__(self, oid: object) -> bool:
+        return isinstance(oid, int) and self._d.person(oid) is not None
+
+    def __len__(self) -> int:
+        index = self._d._index
+        return len(self._d._persons) + (index.persons if index is not None else 0)
+
+    def __iter__(self) -> Iterator[int]:
+        yield from self._d._persons
+        if self._d._index is not None:
+            yield from self._d._index.oids()
+
+
+class _Charges(Mapping[str, Charge]):
+    def __init__(self, directory: Directory) -> None:
+        self._d = directory
+
+    def __getitem__(self, uin: str) -> Charge:
+        charge = self._d.charge(uin)
+        if charge is None:
+            raise KeyError(uin)
+        return charge
+
+    def __contains__(self, uin: object) -> bool:
+        return isinstance(uin, str) and self._d.charge(uin) is not None
+
+    def __len__(self) -> int:
+        index = self._d._index
+        return len(self._d._charges) + (index.charges if index is not None else 0)
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._d._charges
+        if self._d._index is not None:
+            yield from self._d._index.uins()

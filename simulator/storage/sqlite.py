@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -49,6 +51,12 @@ class SqliteStore(Store):
         self._local = threading.local()
         self._conns: list[sqlite3.Connection] = []
         self._conns_lock = threading.Lock()
+        # Writers queue on a lock instead of on SQLite's busy handler, which polls with sleeps of 1 to 100 ms: a
+        # thread lock for this process's threads, an flock on a side file for the other worker processes. The
+        # kernel hands the flock to the next waiter the moment it is released. (Another program writing the
+        # database without the side lock still just meets the busy handler.)
+        self._writers = threading.Lock()
+        self._lock_file: tuple[int, int] | None = None  # (pid, fd): opened per process, never used across a fork
         conn = self._conn()
         conn.execute("PRAGMA journal_mode=WAL")
         conn.executescript(_SCHEMA)
@@ -66,15 +74,27 @@ class SqliteStore(Store):
                 self._conns.append(conn)
         return conn
 
+    def _lock_fd(self) -> int:
+        pid = os.getpid()
+        if self._lock_file is None or self._lock_file[0] != pid:
+            self._lock_file = (pid, os.open(f"{self.path}.writer-lock", os.O_RDWR | os.O_CREAT, 0o644))
+        return self._lock_file[1]
+
     def atomic(self, fn: Callable[[Tx], T]) -> T:
         conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            result = fn(_SqliteTx(conn))
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        with self._writers:
+            fd = self._lock_fd()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = fn(_SqliteTx(conn))
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
         return result
 
     def get(self, ns: str, key: str) -> Doc | None:
@@ -105,6 +125,12 @@ class SqliteStore(Store):
         return self.atomic(wipe)
 
     def close(self) -> None:
+        if self._lock_file is not None and self._lock_file[0] == os.getpid():
+            try:
+                os.close(self._lock_file[1])
+            except OSError:
+                pass
+            self._lock_file = None
         with self._conns_lock:
             for conn in self._conns:
                 try:
