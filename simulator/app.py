@@ -46,7 +46,7 @@ from .services.tokens import SigningKey, TokenService
 from .services.webhooks import WebhookService
 from .settings import Settings
 from .spec import SPECS, load_bundle, spec_dir, validated_already
-from .storage import open_store
+from .storage import journal_url, open_store
 
 # Where each spec is mounted, and under which name Swagger UI lists it.
 _MOUNTS = {"idp": "/", "citizen": "/api/v1", "payments": "/api/v1", "admin": "/_sim", "ops": "/"}
@@ -78,6 +78,11 @@ def check_settings(settings: Settings) -> None:
             raise ConfigurationError(f"gosim: refusing to start: dataset {settings.data}: {exc}") from None
 
 
+def _journal_store(settings: Settings, store):
+    url = journal_url(settings.storage)
+    return open_store(url) if url else store
+
+
 def build_services(settings: Settings) -> Services:
     store = open_store(settings.storage)
     clock = ClockService(store, start=settings.clock_start)
@@ -102,7 +107,7 @@ def build_services(settings: Settings) -> Services:
         consents=consents, oauth=oauth, identity=identity,
         settings=settings, store=store, clock=clock, directory=directory, clients=clients, tokens=tokens,
         citizens=citizens, webhooks=webhooks, payments=payments,
-        scenarios=scenarios, journal=Journal(store, settings.journal_size), metrics=metrics,
+        scenarios=scenarios, journal=Journal(_journal_store(settings, store), settings.journal_size), metrics=metrics,
     )
 
 

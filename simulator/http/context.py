@@ -11,6 +11,7 @@ from ..errors import NotFound
 from ..services.clock import REQUEST_CLOCKS
 from ..services.sessions import HEADER, parse_session
 from ..services.tokens import TokenInfo
+from ..storage import READ_SNAPSHOT
 
 if TYPE_CHECKING:
     from ..services.container import Services
@@ -42,9 +43,11 @@ class RequestContextMiddleware:
             if not scope.get("path", "").startswith("/_sim"):
                 # Memoise the session clock for this call (the control API writes clocks, so it reads them fresh).
                 memo = REQUEST_CLOCKS.set(scope.setdefault(CLOCK_MEMO_KEY, {}))
+                snapshot = READ_SNAPSHOT.set(object())  # the store may serve this call's reads from its cache
                 try:
                     await self.app(scope, receive, send)
                 finally:
+                    READ_SNAPSHOT.reset(snapshot)
                     REQUEST_CLOCKS.reset(memo)
                 return
         await self.app(scope, receive, send)

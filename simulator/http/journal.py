@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -35,6 +36,32 @@ def _problem_kept(masked: Any, raw: bytes, content_type: str) -> Any:
     if isinstance(code, str) and _ERROR_CODE.fullmatch(code):
         masked["code"] = code
     return masked
+
+
+# A bank sends the same headers, paths and queries over and over, and the answers of one operation carry the same
+# headers: the masked forms are pure functions of them, so they are computed once. The records share these dicts;
+# nothing mutates a record once it is made, and every store serialises or copies what it keeps.
+_masked_path = functools.lru_cache(maxsize=2048)(mask_text)
+_masked_query = functools.lru_cache(maxsize=2048)(mask_query)
+
+
+@functools.lru_cache(maxsize=512)
+def _request_view(raw: tuple[tuple[bytes, bytes], ...]) -> tuple[dict[str, str], str, str, str | None]:
+    """(masked headers, session or "(invalid)", content type, authorization) of a request's header list."""
+    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
+    lower = {k.lower(): v for k, v in headers}
+    try:
+        session = parse_session(lower.get("x-gosim-session"))
+    except GosimError:
+        session = "(invalid)"
+    return mask_headers(headers), session, lower.get("content-type", ""), lower.get("authorization")
+
+
+@functools.lru_cache(maxsize=512)
+def _response_view(raw: tuple[tuple[bytes, bytes], ...]) -> tuple[dict[str, str], str]:
+    """(masked headers, content type) of an answer's header list."""
+    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
+    return mask_headers(headers), next((v for k, v in headers if k.lower() == "content-type"), "")
 
 
 class JournalMiddleware:
@@ -93,41 +120,34 @@ class JournalMiddleware:
                 self.in_flight -= 1
 
     def _record(self, scope: dict, trace: dict, answer: dict, body: bytes, cut: bool, elapsed: float) -> None:
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])]
-        lower = {k.lower(): v for k, v in headers}
-        raw_session = lower.get("x-gosim-session")
-        try:
-            session = parse_session(raw_session)
-        except GosimError:
-            session = "(invalid)"
+        request_headers, session, content_type, authorization = _request_view(tuple(scope.get("headers", ())))
         clock_session = session if session != "(invalid)" else parse_session(None)
         memo = REQUEST_CLOCKS.set(scope.get(CLOCK_MEMO_KEY))  # the clock the call itself read: no second store read
         try:
             at = self.services.clock.for_session(clock_session).now()
         finally:
             REQUEST_CLOCKS.reset(memo)
-        response_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in answer["headers"]]
-        response_type = next((v for k, v in response_headers if k.lower() == "content-type"), "")
+        response_headers, response_type = _response_view(tuple(answer["headers"]))
         status = int(answer["status"])
         outcome = trace.get("outcome") or ("answered" if status else "no-answer")
         entry: dict[str, Any] = {
             "at": at.isoformat().replace("+00:00", "Z"),
             "session": session,
             "method": scope.get("method", ""),
-            "path": mask_text(scope.get("path", "")),
-            "query": mask_query(scope.get("query_string", b"").decode("latin-1")),
+            "path": _masked_path(scope.get("path", "")),
+            "query": _masked_query(scope.get("query_string", b"").decode("latin-1")),
             "operation": trace.get("operation"),
-            "client": trace.get("client") or client_from_authorization(lower.get("authorization")),
+            "client": trace.get("client") or client_from_authorization(authorization),
             "status": status,
             "outcome": outcome,
             "fault": trace.get("fault"),
             "duration_ms": round(elapsed * 1000, 1),
             "request": {
-                "headers": mask_headers(headers),
-                "body": mask_body(body, lower.get("content-type", ""), complete=not cut),
+                "headers": request_headers,
+                "body": mask_body(body, content_type, complete=not cut),
             },
             "response": {
-                "headers": mask_headers(response_headers),
+                "headers": response_headers,
                 "body": _problem_kept(mask_body(bytes(answer["body"]), response_type, complete=not answer["cut"]),
                                       bytes(answer["body"]), response_type),
             },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from typing import Any
@@ -30,11 +31,17 @@ PROFILE_SCOPES: dict[str, tuple[str, ...]] = {
 CHARGES_NS = "charges"
 
 
+_VIEW_CACHE = 4096  # views per worker; past it the cache starts over
+
+
 class CitizenService:
     def __init__(self, directory: Directory, store: Store, clock: ClockService) -> None:
         self.directory = directory
         self._store = store
         self._clock = clock
+        # A view is a pure function of the charge (read-only), its state in the session and the date; banks ask for
+        # the same few charges over and over, so views are kept by that key. Views are never changed once built.
+        self._views: dict[tuple[str, date, str], dict[str, Any]] = {}
 
     # -- profile ------------------------------------------------------------------------------------------------
     def profile(self, oid: int, scopes: frozenset[str]) -> dict[str, Any]:
@@ -60,9 +67,14 @@ class CitizenService:
     def view(self, session: str, charge: Charge, today: date | None = None) -> dict[str, Any]:
         today = today or self.today(session)
         state = self.charge_state(session, charge.uin)
-        if charge.kind == "fine":
-            return self._fine_view(charge, state, today)
-        return self._debt_view(charge, state, today)
+        key = (charge.uin, today, json.dumps(state, sort_keys=True) if state else "")
+        found = self._views.get(key)
+        if found is None:
+            found = self._fine_view(charge, state, today) if charge.kind == "fine" else self._debt_view(charge, state, today)
+            if len(self._views) >= _VIEW_CACHE:
+                self._views.clear()
+            self._views[key] = found
+        return found
 
     def list_charges(
         self, session: str, oid: int, kind: str, *, status: str | None = None, type_: str | None = None,

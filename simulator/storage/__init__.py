@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from typing import Callable
 from urllib.parse import urlsplit
 
@@ -16,6 +18,11 @@ def register(scheme: str) -> Callable[[Callable[[str], Store]], Callable[[str], 
         return factory
 
     return wrap
+
+
+# Set by the request context for the span of one call: stores that can serve repeated reads from a cache (SQLite)
+# check once per distinct value that nothing changed. None outside calls: every read goes to the database.
+READ_SNAPSHOT: ContextVar[object | None] = ContextVar("gosim_read_snapshot", default=None)
 
 
 def open_store(url: str) -> Store:
@@ -34,4 +41,16 @@ def open_store(url: str) -> Store:
     return _SCHEMES[scheme](url)
 
 
-__all__ = ["Store", "Tx", "open_store", "register"]
+def journal_url(url: str) -> str | None:
+    """Where the request journal of a store at `url` lives when not in the store itself (None: in the store).
+
+    On SQLite the journal gets a file of its own: it is written on nearly every call, and sharing the state file would
+    make every one of those writes invalidate every worker's read cache (see SqliteStore.get) and take its write lock.
+    """
+    if urlsplit(url).scheme == "sqlite":
+        base, dot, ext = url.rpartition(".")
+        return f"{base}.journal.{ext}" if dot and "/" not in ext else f"{url}.journal"
+    return None
+
+
+__all__ = ["READ_SNAPSHOT", "Store", "Tx", "journal_url", "open_store", "register"]

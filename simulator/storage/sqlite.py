@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Callable, TypeVar
 from urllib.parse import unquote, urlsplit
 
-from . import register
+from . import READ_SNAPSHOT, register
 from .base import Doc, Store, Tx
 
 T = TypeVar("T")
+_CACHE_LIMIT = 20_000  # documents per thread; past it the cache starts over
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
@@ -95,10 +96,35 @@ class SqliteStore(Store):
                 conn.execute("COMMIT")
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)
+                self._local.cache = {}  # this connection's own writes do not move its data_version
+                self._local.token = None
         return result
 
     def get(self, ns: str, key: str) -> Doc | None:
-        return _SqliteTx(self._conn()).get(ns, key)
+        """A read; inside a call (READ_SNAPSHOT set) served from this thread's cache while the database is unchanged.
+
+        `PRAGMA data_version` changes whenever another connection (another thread or worker) commits, so one check
+        per call tells whether the cached documents are still the database's; this thread's own commits clear the
+        cache in `atomic`. A call thus reads one consistent snapshot taken at its first read, as a read transaction
+        would, for the price of one pragma instead of a query per document.
+        """
+        conn = self._conn()
+        token = READ_SNAPSHOT.get()
+        if token is None:
+            return _SqliteTx(conn).get(ns, key)
+        local = self._local
+        if getattr(local, "token", None) is not token:
+            version = conn.execute("PRAGMA data_version").fetchone()[0]
+            if version != getattr(local, "version", None) or len(local.cache) > _CACHE_LIMIT:
+                local.cache = {}
+                local.version = version
+            local.token = token
+        try:
+            text = local.cache[(ns, key)]
+        except KeyError:
+            row = conn.execute("SELECT value FROM docs WHERE ns = ? AND key = ?", (ns, key)).fetchone()
+            text = local.cache[(ns, key)] = row[0] if row else None
+        return json.loads(text) if text is not None else None
 
     def items(self, ns: str, *, after: str | None = None, limit: int | None = None) -> list[tuple[str, Doc]]:
         sql = "SELECT key, value FROM docs WHERE ns = ?"
