@@ -98,6 +98,19 @@ def startup(data: Path | None, runs: int = 5, workers: int = 1) -> dict:
     return {"seconds": statistics.median(times), "rss_mb": statistics.median(rss)}
 
 
+def target_lines(stories: dict, large: dict) -> list[str]:
+    """Issue 6's start-up and memory targets against what was just measured."""
+    checks = [
+        ("start-up with the story fixtures", stories["seconds"], 0.5, "s"),
+        ("start-up with 100 000 generated persons", large["seconds"], 2.0, "s"),
+        ("RSS per worker with 100 000 generated persons", large["rss_mb"], 150, "MiB"),
+    ]
+    out = ["| target | measured | needed | met |", "|---|---:|---:|---|"]
+    for label, value, limit, unit in checks:
+        out.append(f"| {label} | {value:.2f} {unit} | < {limit:g} {unit} | {'yes' if value < limit else 'no'} |")
+    return out
+
+
 def main() -> list[str]:
     lines = ["## Start-up and fixture generation", "",
              "Process start (`gosim serve`, 1 worker, SQLite) to the first 200 from `/_sim/ready`; RSS of the "
@@ -112,9 +125,12 @@ def main() -> list[str]:
             subprocess.run([sys.executable, "-m", "simulator.cli", "fixtures", "generate", "--persons", str(n),
                             "--out", str(out)], check=True, capture_output=True, cwd=ROOT)
             datasets.append((f"stories + {n:,} generated persons".replace(",", " "), out))
+        results = []
         for label, data in datasets:
             result = startup(data, runs=5 if data is None else 3)
+            results.append(result)
             lines.append(f"| {label} | {result['seconds']:.2f} | {result['rss_mb']:.0f} |")
+    lines += ["", *target_lines(results[0], results[-1])]
     lines += ["", "`gosim fixtures generate --seed 42 --persons N` (wall time, median):", "",
               "| persons | seconds | persons/s | file (MB) |", "|---:|---:|---:|---:|"]
     for g in gens:

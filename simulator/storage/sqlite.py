@@ -15,7 +15,7 @@ from . import READ_SNAPSHOT, register
 from .base import Doc, Store, Tx
 
 T = TypeVar("T")
-_CACHE_LIMIT = 20_000  # documents per thread; past it the cache starts over
+_CACHE_LIMIT = 2_000  # documents per thread (one per thread: the loop and the WSGI pool); past it the cache starts over
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
@@ -70,6 +70,9 @@ class SqliteStore(Store):
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = 30000")
             conn.execute("PRAGMA synchronous = NORMAL")
+            # 1 MiB of page cache per connection, not 2: a worker has one connection per thread and per file (the
+            # loop, the WSGI pool, the journal writer, the webhook dispatcher) and the OS caches the file anyway.
+            conn.execute("PRAGMA cache_size = -1024")
             self._local.conn = conn
             with self._conns_lock:
                 self._conns.append(conn)

@@ -47,3 +47,11 @@ def test_wrk_output_is_read_into_rate_latency_and_errors(monkeypatch):
     monkeypatch.setattr(load.subprocess, "run", lambda *a, **kw: Done())
     result = load.wrk("http://127.0.0.1:1/", seconds=1)
     assert (result.rps, result.p99_ms, result.requests, result.non2xx, result.errors) == (2900.12, 83.0, 29000, 4, 7)
+
+
+def test_the_start_up_targets_are_judged_against_the_issues_limits():
+    startup = _load("startup")
+    lines = startup.target_lines({"seconds": 0.39, "rss_mb": 60}, {"seconds": 2.5, "rss_mb": 149})
+    assert lines[2] == "| start-up with the story fixtures | 0.39 s | < 0.5 s | yes |"
+    assert lines[3].endswith("| 2.50 s | < 2 s | no |")
+    assert lines[4].endswith("| 149.00 MiB | < 150 MiB | yes |")
