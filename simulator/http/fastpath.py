@@ -27,7 +27,7 @@ from jsonschema import Draft4Validator
 
 from ..errors import GosimError
 from ..scenarios.middleware import ScenarioMiddleware
-from .client_guard import ClientGuardMiddleware, _replay
+from .client_guard import ClientGuardMiddleware
 from .context import session_from_scope
 from .resolver import SnakeCaseResolver
 from .validation import parse_json
@@ -177,16 +177,30 @@ def _query(raw: bytes) -> dict[str, str] | None:
     return query
 
 
-async def _read(receive: Any) -> bytes:
+async def _read(receive: Any) -> tuple[bytes, bool]:
+    """The whole body, and whether it arrived whole (False: the client went away before its end)."""
     chunks = []
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            break
+            return b"".join(chunks), False
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
+            return b"".join(chunks), True
+
+
+def _replay(body: bytes, whole: bool) -> Any:
+    """A receive() that hands the body already read to the next layer as it came: whole, or cut by a disconnect."""
+    sent = False
+
+    async def receive() -> dict:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": not whole}
+        return {"type": "http.disconnect"}
+
+    return receive
 
 
 def _literal(pattern: re.Pattern[str]) -> str:
@@ -250,9 +264,9 @@ class FastPathMiddleware:
         elif method == "POST" and self._posts:
             matched = self._route(scope["path"], "POST")
             if matched is not None and matched[0].fast:
-                raw = await _read(receive)  # the body limit above us applies to this read as to connexion's
-                receive = _replay(raw)
-                if self._taken(scope, raw):
+                raw, whole = await _read(receive)  # the body limit above us applies here as to connexion's read
+                receive = _replay(raw, whole)
+                if whole and self._taken(scope, raw):
                     await self.inner(scope, receive, send)
                     return
         await self.app(scope, receive, send)

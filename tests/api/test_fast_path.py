@@ -297,3 +297,40 @@ def test_a_payment_without_an_idempotency_key_gets_the_handlers_own_refusal_on_e
     r = same(pair, "POST", "/api/v1/payments", json=payment_body(CAMERA_FINE), headers=h(tokens["all"]))
     assert r.status_code == 422 and r.json()["code"] == "IDEMPOTENCY_KEY_REQUIRED"
     assert served[before:] == ["/api/v1/payments"]
+
+
+def test_a_body_cut_short_by_a_disconnect_is_never_served_as_if_it_were_whole(tmp_path):
+    """A client that goes away in the middle of its body: whatever prefix arrived must not be taken for the body."""
+    import asyncio
+    import json as _json
+
+    settings = Settings.from_env({}, storage=f"sqlite:///{tmp_path}/s.db", clock_start=CLOCK_START, log_format="off")
+    app = create_app(settings)
+    client = app.test_client()
+    token = _mint(client, ["payments"])
+    body = _json.dumps(payment_body(CAMERA_FINE)).encode()
+    messages = [{"type": "http.request", "body": body, "more_body": True}, {"type": "http.disconnect"}]
+    headers = [(b"authorization", f"Bearer {token}".encode()), (b"x-gosim-session", SESSION.encode()),
+               (b"content-type", b"application/json"), (b"content-length", str(len(body) + 10).encode()),
+               (b"idempotency-key", new_key().encode())]
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": "/api/v1/payments", "raw_path": b"/api/v1/payments", "query_string": b"", "root_path": "",
+             "headers": headers, "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 80)}
+    sent: list[dict] = []
+
+    async def receive():
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    async def run():
+        try:
+            await app(scope, receive, send)
+        except Exception:  # a server may give up on a gone client any way it likes; what matters is the state
+            pass
+
+    asyncio.run(run())
+    assert not any(m.get("status") == 201 for m in sent)
+    listed = client.get("/api/v1/payments", headers=h(token))
+    assert listed.status_code == 200 and listed.json()["items"] == []
