@@ -33,6 +33,7 @@ def main() -> None:
     sections += ["", "## Reproduce", "", "```sh", "make bench                      # everything, writes this file",
                  ".venv/bin/python bench/startup.py  # start-up and generation only, prints the tables",
                  ".venv/bin/python bench/load.py     # the wrk runs only (GOSIM_BENCH_SECONDS=N per run, default 10)",
+                 ".venv/bin/python bench/inproc.py   # CPU per call in process: the measure to A/B a change by",
                  "```", ""]
     sections += [line for line in (ROOT / "bench" / "NOTES.md").read_text(encoding="utf-8").splitlines()]
     (ROOT / "docs" / "performance.md").write_text("\n".join(sections) + "\n", encoding="utf-8")

@@ -32,7 +32,7 @@ def _load(name: str):
 
 
 def test_the_bench_scripts_import():
-    for name in ("load", "startup", "run"):
+    for name in ("load", "startup", "run", "inproc", "soak"):
         assert _load(name) is not None
 
 
@@ -55,3 +55,14 @@ def test_the_start_up_targets_are_judged_against_the_issues_limits():
     assert lines[2] == "| start-up with the story fixtures | 0.39 s | < 0.5 s | yes |"
     assert lines[3].endswith("| 2.50 s | < 2 s | no |")
     assert lines[4].endswith("| 149.00 MiB | < 150 MiB | yes |")
+
+
+def test_the_in_process_benchmark_runs_and_reports_every_call(capsys):
+    import asyncio
+
+    inproc = _load("inproc")
+    asyncio.run(inproc.main(64))
+    out = capsys.readouterr().out
+    for label in ("GetFine", "ListFines", "GetMyProfile", "health", "CreatePayment"):
+        line = next(line for line in out.splitlines() if line.startswith(label))
+        assert float(line.split()[1]) > 0, line
