@@ -31,7 +31,7 @@ CACHE = BENCH / ".cache"
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from support.server import free_port  # noqa: E402
+from support.server import free_port, largest_rss_mib  # noqa: E402
 
 FINE = "18810186987973091146"  # story citizen 1000000001's camera fine: the ~400-byte JSON every server returns
 PYTHON = sys.executable
@@ -126,15 +126,7 @@ class Server:
         pids = [self.process.pid]
         pids += [int(p) for p in subprocess.run(["pgrep", "-s", str(self.process.pid)], capture_output=True,
                                                 text=True).stdout.split()]
-        best = 0
-        for pid in set(pids):
-            try:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        best = max(best, int(line.split()[1]))
-            except OSError:
-                pass
-        return best / 1024
+        return largest_rss_mib(pids)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 from simulator.datagen import write_dataset  # noqa: E402
-from support.server import start_server  # noqa: E402
+from support.server import child_pids, start_server  # noqa: E402
 
 SESSION = "soak"
 BEGIN, END = "<!-- soak:begin -->", "<!-- soak:end -->"
@@ -56,19 +56,6 @@ SCENARIO = {
 
 
 # -- process sampling ------------------------------------------------------------------------------------------------
-def children(pid: int) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                out.append(int(entry))
-    return sorted(out)
-
-
 def rss_kib(pid: int) -> int:
     match = re.search(r"^VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.M)
     return int(match.group(1)) if match else 0
@@ -79,7 +66,7 @@ def fds(pid: int) -> int:
 
 
 def sample(master: int, started: float, requests: int) -> dict[str, Any]:
-    workers = children(master)
+    workers = child_pids(master)
     procs = {"master": master, **{f"worker{i}": pid for i, pid in enumerate(workers)}}
     row: dict[str, Any] = {"t": round(time.monotonic() - started, 1), "requests": requests, "pids": procs}
     for name, pid in procs.items():

@@ -20,7 +20,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from support.server import free_port  # noqa: E402
+from support.server import child_pids, free_port, largest_rss_mib  # noqa: E402
 
 
 def generation(persons: int, runs: int = 3) -> dict:
@@ -37,20 +37,7 @@ def generation(persons: int, runs: int = 3) -> dict:
 
 
 def rss_mb(pid: int) -> float:
-    total = 0
-    for child in [pid, *_children(pid)]:
-        try:
-            for line in Path(f"/proc/{child}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total = max(total, int(line.split()[1]))
-        except OSError:
-            pass
-    return total / 1024
-
-
-def _children(pid: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-    return [int(x) for x in out]
+    return largest_rss_mib([pid, *child_pids(pid)])
 
 
 def _serve_env() -> dict[str, str]:

@@ -46,7 +46,7 @@ from .services.tokens import SigningKey, TokenService
 from .services.webhooks import WebhookService
 from .settings import Settings
 from .spec import SPECS, load_bundle, spec_dir, validated_already
-from .storage import journal_url, open_store
+from .storage import Store, journal_url, open_store
 
 # Where each spec is mounted, and under which name Swagger UI lists it.
 _MOUNTS = {"idp": "/", "citizen": "/api/v1", "payments": "/api/v1", "admin": "/_sim", "ops": "/"}
@@ -78,7 +78,7 @@ def check_settings(settings: Settings) -> None:
             raise ConfigurationError(f"gosim: refusing to start: dataset {settings.data}: {exc}") from None
 
 
-def _journal_store(settings: Settings, store):
+def _journal_store(settings: Settings, store: Store) -> Store:
     url = journal_url(settings.storage)
     return open_store(url) if url else store
 

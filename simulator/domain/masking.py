@@ -8,8 +8,8 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-__all__ = ["MASK", "is_sensitive_key", "mask_authorization", "mask_body", "mask_headers", "mask_query", "mask_text",
-           "mask_value"]
+__all__ = ["MASK", "is_sensitive_key", "mask_authorization", "mask_body", "mask_headers", "mask_path", "mask_query",
+           "mask_text", "mask_value"]
 
 MASK = "***"
 
@@ -56,6 +56,12 @@ def mask_text(text: str) -> str:
     for pattern in _PATTERNS:
         text = pattern.sub(MASK, text)
     return text
+
+
+@functools.lru_cache(maxsize=2048)
+def mask_path(path: str) -> str:
+    """mask_text of a request path, cached: a bank calls the same few paths over and over."""
+    return mask_text(path)
 
 
 def mask_value(value: Any, key: Any = None) -> Any:

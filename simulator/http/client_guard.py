@@ -10,6 +10,7 @@ from ..scenarios.engine import rate_headers, take_token
 from ..scenarios.model import Throttle
 from ..services.sessions import ns
 from ..services.tokens import TokenInfo
+from .bodies import read_body, replay
 
 if TYPE_CHECKING:
     from ..services.container import Services
@@ -45,14 +46,7 @@ class ClientGuardMiddleware:
             if not ip_allowed(address, client.ip_allowlist):
                 raise IpNotAllowed(f"Адрес {address} не входит в список разрешённых для системы {client.client_id}.")
         if client.signing_secret:
-            body = b""
-            more = True
-            while more:
-                message = await receive()
-                if message["type"] != "http.request":
-                    break
-                body += message.get("body", b"")
-                more = message.get("more_body", False)
+            body, whole = await read_body(receive)
             headers = dict(scope.get("headers") or [])
             path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
             if scope.get("query_string"):
@@ -65,9 +59,8 @@ class ClientGuardMiddleware:
                 )
             except SignatureError as exc:
                 raise SignatureInvalid(f"Подпись запроса не принята: {exc}.") from None
-            receive = _replay(body)
+            receive = replay(body, whole=whole)
         await self.app(scope, receive, send)
-
 
     def _take_token(self, token: TokenInfo, limit: dict[str, Any]) -> None:
         """One token from the client's bucket, shared by every worker and replica through the store; 429 when empty."""
@@ -93,17 +86,3 @@ class ClientGuardMiddleware:
 def _header(headers: dict[bytes, bytes], name: bytes) -> str | None:
     value = headers.get(name)
     return value.decode("latin-1") if value is not None else None
-
-
-def _replay(body: bytes) -> Any:
-    """A receive() that hands the already-read body to the rest of the stack once, then waits like the server would."""
-    sent = False
-
-    async def receive() -> dict:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
-
-    return receive

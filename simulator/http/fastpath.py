@@ -14,6 +14,7 @@ tests/api/test_fast_path.py holds it to that, byte for byte, against the connexi
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import logging
 import re
@@ -27,6 +28,7 @@ from jsonschema import Draft4Validator
 
 from ..errors import GosimError
 from ..scenarios.middleware import ScenarioMiddleware
+from .bodies import read_body, replay
 from .client_guard import ClientGuardMiddleware
 from .context import session_from_scope
 from .resolver import SnakeCaseResolver
@@ -63,6 +65,7 @@ class _Param:
 class _Route:
     operation_id: str  # as connexion names it: "<controller>.<operationId>"
     base_path: str
+    path: str  # the full template, e.g. "/api/v1/fines/{uin}"
     pattern: re.Pattern[str]
     method: str
     fast: bool
@@ -124,8 +127,8 @@ def build_routes(mounted: list[tuple[str, dict[str, Any]]]) -> list[_Route]:
                     continue
                 controller = op.get("x-openapi-router-controller") or item.get("x-openapi-router-controller") or ""
                 operation_id = f"{controller}.{op.get('operationId')}" if controller else str(op.get("operationId"))
-                route = _Route(operation_id=operation_id, base_path=base_path or "/", pattern=pattern,
-                               method=method.upper(), fast=False)
+                route = _Route(operation_id=operation_id, base_path=base_path or "/", path=base_path + template,
+                               pattern=pattern, method=method.upper(), fast=False)
                 if op.get("operationId") in FAST_OPERATIONS and method in ("get", "post"):
                     route = _fast_route(route, op, item, spec, resolver) or route
                 routes.append(route)
@@ -159,8 +162,7 @@ def _fast_route(route: _Route, op: dict, item: dict, spec: dict, resolver: Snake
         body = Draft4RequestValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
     elif "requestBody" in op:
         return None
-    return _Route(**{**route.__dict__, "fast": True, "params": tuple(params), "scopes": scopes, "handler": handler,
-                     "body": body})
+    return dataclasses.replace(route, fast=True, params=tuple(params), scopes=scopes, handler=handler, body=body)
 
 
 def _query(raw: bytes) -> dict[str, str] | None:
@@ -175,36 +177,6 @@ def _query(raw: bytes) -> dict[str, str] | None:
             return None
         query[key] = value
     return query
-
-
-async def _read(receive: Any) -> tuple[bytes, bool]:
-    """The whole body, and whether it arrived whole (False: the client went away before its end)."""
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks), False
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks), True
-
-
-def _replay(body: bytes, whole: bool) -> Any:
-    """A receive() that hands the body already read to the next layer as it came: whole, or cut by a disconnect."""
-    sent = False
-
-    async def receive() -> dict:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": not whole}
-        return {"type": "http.disconnect"}
-
-    return receive
-
-
-def _literal(pattern: re.Pattern[str]) -> str:
-    return re.sub(r"\\(.)", r"\1", pattern.pattern)
 
 
 def _coerce(kind: str, text: str) -> Any:
@@ -232,7 +204,7 @@ class FastPathMiddleware:
         self.static: dict[str, list[_Route]] = {}  # literal paths, by the path itself
         for route in self.routes:
             if not route.pattern.groups:
-                self.static.setdefault(_literal(route.pattern), []).append(route)
+                self.static.setdefault(route.path, []).append(route)
         self.templated = [route for route in self.routes if route.pattern.groups]
         self._posts = any(route.fast and route.method == "POST" for route in self.routes)
         self.dumps = dumps
@@ -257,34 +229,28 @@ class FastPathMiddleware:
             await self.app(scope, receive, send)
             return
         method = scope["method"]
-        if method == "GET":
-            if self._taken(scope, None):
+        matched = self._route(scope["path"], method) if method == "GET" or (method == "POST" and self._posts) else None
+        if matched is not None and matched[0].fast:
+            raw, whole = None, True
+            if method == "POST":
+                raw, whole = await read_body(receive)  # the body limit above us applies here as to connexion's
+                receive = replay(raw, whole=whole)
+            if whole and self._taken(scope, matched, raw):
                 await self.inner(scope, receive, send)
                 return
-        elif method == "POST" and self._posts:
-            matched = self._route(scope["path"], "POST")
-            if matched is not None and matched[0].fast:
-                raw, whole = await _read(receive)  # the body limit above us applies here as to connexion's read
-                receive = _replay(raw, whole)
-                if whole and self._taken(scope, raw):
-                    await self.inner(scope, receive, send)
-                    return
         await self.app(scope, receive, send)
 
-    def _taken(self, scope: dict, raw: bytes | None) -> bool:
+    def _taken(self, scope: dict, matched: tuple[_Route, dict[str, str]], raw: bytes | None) -> bool:
         try:
-            return self._prepare(scope, raw)
+            return self._prepare(scope, matched, raw)
         except Exception:  # a call this code did not foresee: connexion's to answer, whatever it is
             log.exception("fast path: passing %s %s on to connexion", scope["method"], scope["path"][:200])
             for key in ("gosim.fast", "path_params"):
                 scope.pop(key, None)
             return False
 
-    def _prepare(self, scope: dict, raw: bytes | None) -> bool:
+    def _prepare(self, scope: dict, matched: tuple[_Route, dict[str, str]], raw: bytes | None) -> bool:
         """Checks the call the way connexion would; on success puts what connexion would in the scope."""
-        matched = self._route(scope["path"], scope["method"])
-        if matched is None or not matched[0].fast:
-            return False
         route, path_values = matched
         headers: dict[bytes, bytes] = {}
         for name, value in scope["headers"]:

@@ -9,7 +9,7 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
-from ..domain.masking import mask_body, mask_headers, mask_query, mask_text
+from ..domain.masking import mask_body, mask_headers, mask_path, mask_query
 from ..errors import GosimError
 from ..scenarios.middleware import TRACE_KEY, is_control
 from ..services.sessions import parse_session
@@ -38,11 +38,9 @@ def _problem_kept(masked: Any, raw: bytes, content_type: str) -> Any:
     return masked
 
 
-# A bank sends the same headers, paths and queries over and over, and the answers of one operation carry the same
-# headers: the masked forms are pure functions of them, so they are computed once. The records share these dicts;
-# nothing mutates a record once it is made, and every store serialises or copies what it keeps.
-_masked_path = functools.lru_cache(maxsize=2048)(mask_text)
-_masked_query = functools.lru_cache(maxsize=2048)(mask_query)
+# A bank sends the same headers over and over, and the answers of one operation carry the same headers: the masked
+# forms are pure functions of them, so they are computed once. The records share these dicts; nothing mutates a
+# record once it is made, and every store serialises or copies what it keeps.
 
 
 @functools.lru_cache(maxsize=512)
@@ -134,8 +132,8 @@ class JournalMiddleware:
             "at": at.isoformat().replace("+00:00", "Z"),
             "session": session,
             "method": scope.get("method", ""),
-            "path": _masked_path(scope.get("path", "")),
-            "query": _masked_query(scope.get("query_string", b"").decode("latin-1")),
+            "path": mask_path(scope.get("path", "")),
+            "query": mask_query(scope.get("query_string", b"").decode("latin-1")),
             "operation": trace.get("operation"),
             "client": trace.get("client") or client_from_authorization(authorization),
             "status": status,

@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from ..errors import MalformedRequest, PayloadTooLarge, RequestTimeout
+from .bodies import replay
 
 
 class BodyLimitMiddleware:
@@ -81,16 +82,7 @@ class BodyLimitMiddleware:
             headers = [(n, v) for n, v in scope["headers"] if n != b"transfer-encoding"]
             headers.append((b"content-length", str(len(body)).encode()))
             scope = {**scope, "headers": headers}
-            replayed = False
-
-            async def replay() -> dict:
-                nonlocal replayed
-                if not replayed:
-                    replayed = True
-                    return {"type": "http.request", "body": bytes(body), "more_body": False}
-                return await receive()
-
-            await self.app(scope, replay, send)
+            await self.app(scope, replay(bytes(body), then=receive), send)
             return
         seen = 0
         limit = self.max_bytes

@@ -74,8 +74,10 @@ class Directory:
         self._cached: Callable[[int], dict[str, Any] | None] | None = None  # the index's person(), behind an LRU
         self.stories: list[int] = []
         # Read-only mappings over both, for callers that index, count or iterate (`persons[oid]`, `len(charges)`).
-        self.persons: Mapping[int, dict[str, Any]] = _Persons(self)
-        self.charges: Mapping[str, Charge] = _Charges(self)
+        self.persons: Mapping[int, dict[str, Any]] = _View(
+            self, int, self.person, self._persons, lambda index: index.persons, lambda index: index.oids())
+        self.charges: Mapping[str, Charge] = _View(
+            self, str, self.charge, self._charges, lambda index: index.charges, lambda index: index.uins())
 
     @classmethod
     def load(cls, fixtures: Path, anchor: date, data: Path | None = None) -> "Directory":
@@ -167,47 +169,28 @@ class Directory:
             self._index.close()
 
 
-class _Persons(Mapping[int, dict[str, Any]]):
-    def __init__(self, directory: Directory) -> None:
-        self._d = directory
+class _View(Mapping[Any, Any]):
+    """A read-only mapping over the story records in memory and, behind them, the dataset's index."""
 
-    def __getitem__(self, oid: int) -> dict[str, Any]:
-        person = self._d.person(oid)
-        if person is None:
-            raise KeyError(oid)
-        return person
+    def __init__(self, directory: Directory, key_type: type, find: Callable[[Any], Any], local: dict[Any, Any],
+                 count: Callable[[DatasetIndex], int], keys: Callable[[DatasetIndex], Iterable[Any]]) -> None:
+        self._d, self._type, self._find, self._local, self._count, self._keys = \
+            directory, key_type, find, local, count, keys
 
-    def __contains__(self, oid: object) -> bool:
-        return isinstance(oid, int) and self._d.person(oid) is not None
+    def __getitem__(self, key: Any) -> Any:
+        found = self._find(key)
+        if found is None:
+            raise KeyError(key)
+        return found
 
-    def __len__(self) -> int:
-        index = self._d._index
-        return len(self._d._persons) + (index.persons if index is not None else 0)
-
-    def __iter__(self) -> Iterator[int]:
-        yield from self._d._persons
-        if self._d._index is not None:
-            yield from self._d._index.oids()
-
-
-class _Charges(Mapping[str, Charge]):
-    def __init__(self, directory: Directory) -> None:
-        self._d = directory
-
-    def __getitem__(self, uin: str) -> Charge:
-        charge = self._d.charge(uin)
-        if charge is None:
-            raise KeyError(uin)
-        return charge
-
-    def __contains__(self, uin: object) -> bool:
-        return isinstance(uin, str) and self._d.charge(uin) is not None
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, self._type) and self._find(key) is not None
 
     def __len__(self) -> int:
         index = self._d._index
-        return len(self._d._charges) + (index.charges if index is not None else 0)
+        return len(self._local) + (self._count(index) if index is not None else 0)
 
-    def __iter__(self) -> Iterator[str]:
-        yield from self._d._charges
+    def __iter__(self) -> Iterator[Any]:
+        yield from self._local
         if self._d._index is not None:
-            yield from self._d._index.uins()
+            yield from self._keys(self._d._index)

@@ -39,8 +39,8 @@ _SERVED: dict[int, list[str]] = {}  # by id() of an app's services: the calls it
 def _count_fast_calls():
     original = FastPathMiddleware._prepare
 
-    def counting(self, scope, raw):
-        taken = original(self, scope, raw)
+    def counting(self, scope, matched, raw):
+        taken = original(self, scope, matched, raw)
         if taken:
             path = scope["path"] + ("?" + scope["query_string"].decode() if scope.get("query_string") else "")
             _SERVED.setdefault(id(self.services), []).append(path)

@@ -34,7 +34,7 @@ import pytest
 from simulator.datagen import write_dataset
 from simulator.domain.payments import STATES, TRANSITIONS
 from support.payments import live_headers
-from support.server import LiveServer, start_server
+from support.server import LiveServer, child_pids, start_server
 
 pytestmark = pytest.mark.e2e
 
@@ -66,19 +66,6 @@ class Call:
     status: int | None = None  # None: no answer (connection refused, reset, timed out)
     answer: dict = field(default_factory=dict)
     raw: bytes = b""
-
-
-def _worker_pids(master: int) -> list[int]:
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == master:
-                pids.append(int(entry))
-    return pids
 
 
 def _charges(server: LiveServer, data: Path) -> list[Charge]:
@@ -181,7 +168,7 @@ def test_acknowledged_payments_survive_sigkill_of_a_worker_and_then_of_the_serve
         for t in threads:
             t.start()
         time.sleep(1.5)
-        workers = _worker_pids(server.process.pid)
+        workers = child_pids(server.process.pid)
         assert len(workers) == 2, workers
         os.kill(workers[0], signal.SIGKILL)  # one worker dies mid-request; gunicorn starts another
         time.sleep(1.5)
